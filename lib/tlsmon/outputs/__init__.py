@@ -1,0 +1,1 @@
+"""Renderers of finished observations and checks; they never evaluate again."""

@@ -1,0 +1,273 @@
+"""Active probe: socket + deadline + codec -> ``HandshakeObservation``.
+
+All I/O of a probe lives here: name resolution (bounded by the same deadline as
+everything else), the TCP connection, and the reads and writes that feed the
+sans-I/O ``ClientHandshake``. Failures become observations with an ``Outcome``
+and the phase they happened in; they are data, not exceptions.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Optional
+
+from ..codec.connection import ClientHandshake
+from ..codec.events import AlertEvent, ChangeCipherSpecEvent, ConnectionClosed, MessageEvent, ServerFlightComplete
+from ..codec.hello import HelloOptions
+from ..codec.records import NeedData
+from ..errors import CodecError, DecodeError
+from ..observations import Endpoint, HandshakeObservation, Outcome, Timings
+from . import assemble
+
+__all__ = ["ProbeTarget", "probe", "resolve"]
+
+
+@dataclass(frozen=True)
+class ProbeTarget:
+    """Where to connect.
+
+    Attributes:
+        host: name or address literal.
+        port: TCP port.
+        family: ``socket.AF_UNSPEC``, ``AF_INET`` (-4) or ``AF_INET6`` (-6).
+    """
+
+    host: str
+    port: int = 443
+    family: int = socket.AF_UNSPEC
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(self.host, self.port)
+
+
+class _Failure(Exception):
+    def __init__(self, outcome: Outcome, phase: str, message: str) -> None:
+        super().__init__(message)
+        self.outcome, self.phase, self.message = outcome, phase, message
+
+
+def resolve(host: str, port: int, family: int, deadline: float, clock: Callable[[], float]) -> list[tuple]:
+    """``getaddrinfo`` bounded by ``deadline`` (it has no timeout of its own, so it runs in a thread).
+
+    Raises:
+        _Failure: DNS failure or the deadline passed.
+    """
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        ip = None
+    if ip is not None:
+        fam = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+        if family not in (socket.AF_UNSPEC, fam):
+            raise _Failure(Outcome.DNS, "dns", f"{host} is not an IPv{4 if family == socket.AF_INET else 6} address")
+        return [(fam, socket.SOCK_STREAM, 6, "", (str(ip), port))]
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        except (OSError, UnicodeError) as exc:
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name=f"dns-{host}", daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline - clock()))
+    if worker.is_alive():
+        raise _Failure(Outcome.TIMEOUT, "dns", f"name resolution of {host} timed out")
+    if "error" in box:
+        exc = box["error"]
+        reason = exc.strerror if isinstance(exc, socket.gaierror) and exc.strerror else str(exc)
+        raise _Failure(Outcome.DNS, "dns", f"cannot resolve {host}: {reason}")
+    result = box.get("result")
+    if not result:
+        raise _Failure(Outcome.DNS, "dns", f"cannot resolve {host}: no addresses")
+    return list(result)  # type: ignore[call-overload]
+
+
+def _connect(addrs: list[tuple], deadline: float, clock: Callable[[], float]) -> socket.socket:
+    last: Optional[_Failure] = None
+    for fam, stype, proto, _canon, sockaddr in addrs:
+        remaining = deadline - clock()
+        if remaining <= 0:
+            break
+        sock = socket.socket(fam, stype, proto)
+        sock.settimeout(remaining)
+        try:
+            sock.connect(sockaddr)
+        except socket.timeout:
+            sock.close()
+            raise _Failure(Outcome.TIMEOUT, "connect", f"TCP connect to {sockaddr[0]} port {sockaddr[1]} timed out")
+        except ConnectionRefusedError:
+            sock.close()
+            last = _Failure(Outcome.REFUSED, "connect", f"connection refused by {sockaddr[0]} port {sockaddr[1]}")
+            continue
+        except OSError as exc:
+            sock.close()
+            last = _Failure(Outcome.REFUSED, "connect", f"cannot connect to {sockaddr[0]} port {sockaddr[1]}: "
+                            f"{exc.strerror or exc}")
+            continue
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    if last is None:
+        last = _Failure(Outcome.TIMEOUT, "connect", "deadline passed before connecting")
+    raise last
+
+
+@dataclass
+class _Run:
+    """Mutable bookkeeping of one probe; frozen into the observation at the end."""
+
+    start: float
+    clock: Callable[[], float]
+    address: Optional[str] = None
+    dns: Optional[float] = None
+    connect: Optional[float] = None
+    first_byte: Optional[float] = None
+    server_hello: Optional[float] = None
+    flight: Optional[float] = None
+    events: list = field(default_factory=list)
+    event_times: list = field(default_factory=list)
+    received_any_record: bool = False
+
+    def mark(self) -> float:
+        return self.clock() - self.start
+
+
+def probe(
+    target: ProbeTarget,
+    hello: HelloOptions,
+    *,
+    timeout_s: float = 10.0,
+    clock: Callable[[], float] = time.monotonic,
+    rng: Callable[[int], bytes] = os.urandom,
+    now: Optional[datetime] = None,
+    deadline: Optional[float] = None,
+) -> HandshakeObservation:
+    """Connect to ``target``, send our ClientHello and read the server's flight.
+
+    Args:
+        target: host, port and address family.
+        hello: what the ClientHello offers (SNI included).
+        timeout_s: bound for the whole probe, name resolution included.
+        clock: monotonic clock (seconds).
+        rng: randomness for the ClientHello and key shares.
+        now: the wall-clock start to record (UTC); defaults to the current time.
+        deadline: an absolute ``clock()`` deadline that overrides ``timeout_s``.
+
+    Returns:
+        The observation; failures are described in it, never raised.
+    """
+    started_at = now or datetime.now(timezone.utc)
+    run = _Run(start=clock(), clock=clock)
+    end = deadline if deadline is not None else run.start + timeout_s
+    hs: Optional[ClientHandshake] = None
+    outcome, phase, error = Outcome.COMPLETED, "complete", None
+    sock: Optional[socket.socket] = None
+    try:
+        addrs = resolve(target.host, target.port, target.family, end, clock)
+        run.dns = run.mark()
+        sock = _connect(addrs, end, clock)
+        run.address = sock.getpeername()[0]
+        run.connect = run.mark()
+        hs = ClientHandshake(hello, rng)
+        _exchange(sock, hs, run, end)
+    except _Failure as f:
+        outcome, phase, error = f.outcome, f.phase, f.message
+    finally:
+        if sock is not None:
+            sock.close()
+    total = run.mark()
+    timings = Timings(run.dns, run.connect, run.first_byte, run.server_hello, run.flight, total)
+    endpoint = Endpoint(target.host, target.port, run.address)
+    return assemble.observation(
+        endpoint, hello, started_at, outcome, phase, error, hs, run.events, run.event_times, timings
+    )
+
+
+def _phase(hs: ClientHandshake) -> str:
+    return hs.phase
+
+
+def _exchange(sock: socket.socket, hs: ClientHandshake, run: _Run, end: float) -> None:
+    """Drive the handshake until the server flight is complete, an alert, EOF or the deadline."""
+    while True:
+        out = hs.data_to_send()
+        if out:
+            try:
+                sock.sendall(out)
+            except (ConnectionResetError, BrokenPipeError):
+                raise _Failure(Outcome.RESET, _phase(hs), f"connection reset while sending {hs.last_sent}") from None
+            except OSError as exc:
+                raise _Failure(Outcome.RESET, _phase(hs), f"send failed: {exc.strerror or exc}") from None
+        try:
+            event = hs.next_event()
+        except DecodeError as exc:
+            if not run.received_any_record:
+                raise _Failure(Outcome.NOT_TLS, _phase(hs), f"the server did not answer in TLS ({exc.reason})") from None
+            raise _Failure(Outcome.PROTOCOL_ERROR, _phase(hs), f"malformed TLS from the server: {exc}") from None
+        except CodecError as exc:
+            raise _Failure(Outcome.PROTOCOL_ERROR, _phase(hs), str(exc)) from None
+        if isinstance(event, NeedData):
+            _receive(sock, hs, run, end)
+            continue
+        run.events.append(event)
+        run.event_times.append(run.mark())
+        if isinstance(event, MessageEvent) and event.direction == "S->C":
+            run.received_any_record = True
+            if run.server_hello is None:
+                run.server_hello = run.mark()
+        elif isinstance(event, (AlertEvent, ChangeCipherSpecEvent)):
+            run.received_any_record = True
+        if isinstance(event, ServerFlightComplete):
+            run.flight = run.mark()
+            return
+        if isinstance(event, AlertEvent) and event.alert.level == 2:
+            return
+        if isinstance(event, ConnectionClosed):
+            return
+
+
+def _receive(sock: socket.socket, hs: ClientHandshake, run: _Run, end: float) -> None:
+    remaining = end - run.clock()
+    waiting_for = hs.phase
+    if remaining <= 0:
+        raise _Failure(Outcome.TIMEOUT, waiting_for, f"timed out waiting for {_awaited(hs)}")
+    sock.settimeout(remaining)
+    try:
+        data = sock.recv(65536)
+    except socket.timeout:
+        raise _Failure(Outcome.TIMEOUT, waiting_for, f"timed out waiting for {_awaited(hs)}") from None
+    except ConnectionResetError:
+        raise _Failure(Outcome.RESET, waiting_for, f"connection reset while waiting for {_awaited(hs)}") from None
+    except OSError as exc:
+        raise _Failure(Outcome.RESET, waiting_for, f"receive failed: {exc.strerror or exc}") from None
+    if data and run.first_byte is None:
+        run.first_byte = run.mark()
+    hs.receive_data(data)
+
+
+_AWAITED = {
+    "server_hello": "ServerHello",
+    "server_hello_after_retry": "ServerHello after HelloRetryRequest",
+    "certificate": "Certificate",
+    "server_key_exchange": "ServerKeyExchange or ServerHelloDone",
+    "server_hello_done": "ServerHelloDone",
+    "encrypted_extensions": "EncryptedExtensions",
+    "certificate_request_or_certificate": "Certificate",
+    "certificate_after_request": "Certificate",
+    "certificate_verify": "CertificateVerify",
+    "finished": "Finished",
+}
+
+
+def _awaited(hs: ClientHandshake) -> str:
+    what = _AWAITED.get(hs.phase, hs.phase)
+    partial = " (partial data received)" if hs.has_partial_data else ""
+    return f"{what}{partial}"
