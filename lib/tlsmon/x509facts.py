@@ -174,7 +174,7 @@ def certificate_facts(der: bytes) -> CertificateFacts:
     ips = tuple(str(ip) for ip in san.get_values_for_type(x509.IPAddress)) if san is not None else ()
     bc = _ext(cert, ExtensionOID.BASIC_CONSTRAINTS)
     aia = _ext(cert, ExtensionOID.AUTHORITY_INFORMATION_ACCESS)
-    ocsp = ()
+    ocsp: tuple[str, ...] = ()
     if aia is not None:
         ocsp = tuple(
             d.access_location.value

@@ -188,6 +188,8 @@ class ClientHandshake:
                 return NEED_DATA
             rec = self._reader.next_record()
             if isinstance(rec, NeedData):
+                if self._read_protection is None:
+                    self._hs.check_prefix(self._reader.partial_fragment(22))
                 if self._closed and not self._close_reported:
                     self._close_reported = True
                     self._events.append(ConnectionClosed(SERVER))

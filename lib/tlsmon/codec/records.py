@@ -105,6 +105,16 @@ class RecordReader:
     def receive_data(self, data: bytes) -> None:
         self._buf += data
 
+    def partial_fragment(self, content_type: int, limit: int = 4) -> bytes:
+        """The first ``limit`` bytes of an incomplete record of ``content_type`` (else b"").
+
+        Lets a reader look at a handshake header before the whole record has arrived,
+        so that an absurd declared length is refused at once, not after a trickle.
+        """
+        if len(self._buf) > 5 and self._buf[0] == content_type and not self._first:
+            return bytes(self._buf[5 : 5 + limit])
+        return b""
+
     def next_record(self) -> Union[Record, NeedData]:
         buf = self._buf
         if self._first and buf:
@@ -181,6 +191,18 @@ class HandshakeReassembler:
             raise LimitExceeded(
                 "handshake", self._offset, f"message type {self._buf[0]} declares {length} bytes, limit {self._max}"
             )
+
+    def check_prefix(self, more: bytes) -> None:
+        """Check the declared length of the message that ``more`` would continue.
+
+        Raises:
+            LimitExceeded: the header (pending bytes + ``more``) declares too long a message.
+        """
+        head = bytes(self._buf[:4]) + more[: max(0, 4 - len(self._buf))]
+        if len(head) >= 4 and int.from_bytes(head[1:4], "big") > self._max:
+            length = int.from_bytes(head[1:4], "big")
+            raise LimitExceeded("handshake", self._offset, f"message type {head[0]} declares {length} bytes, "
+                                f"limit {self._max}")
 
     def next_message(self) -> Union[tuple[int, bytes, bytes], NeedData]:
         buf = self._buf

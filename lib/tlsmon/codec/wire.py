@@ -74,7 +74,7 @@ class Reader:
             raise self.fail(f"{field} longer than {maximum} bytes")
         return bytes(self._take(n, field))
 
-    def sub(self, len_bytes: int, field: str = "vector", minimum: int = 0) -> "Reader":
+    def sub(self, len_bytes: int, field: str = "vector", minimum: int = 0) -> Reader:
         """A Reader over a length-prefixed vector, without copying."""
         n = int.from_bytes(self._take(len_bytes, f"{field} length"), "big")
         if n < minimum:
@@ -101,32 +101,32 @@ class Writer:
     def __init__(self) -> None:
         self._parts = bytearray()
 
-    def uint8(self, v: int) -> "Writer":
+    def uint8(self, v: int) -> Writer:
         self._parts += v.to_bytes(1, "big")
         return self
 
-    def uint16(self, v: int) -> "Writer":
+    def uint16(self, v: int) -> Writer:
         self._parts += v.to_bytes(2, "big")
         return self
 
-    def uint24(self, v: int) -> "Writer":
+    def uint24(self, v: int) -> Writer:
         self._parts += v.to_bytes(3, "big")
         return self
 
-    def uint32(self, v: int) -> "Writer":
+    def uint32(self, v: int) -> Writer:
         self._parts += v.to_bytes(4, "big")
         return self
 
-    def raw(self, data: Buffer) -> "Writer":
+    def raw(self, data: Buffer) -> Writer:
         self._parts += data
         return self
 
-    def vector(self, len_bytes: int, data: Buffer) -> "Writer":
+    def vector(self, len_bytes: int, data: Buffer) -> Writer:
         self._parts += len(data).to_bytes(len_bytes, "big")
         self._parts += data
         return self
 
-    def uint16_list(self, len_bytes: int, values: tuple[int, ...] | list[int]) -> "Writer":
+    def uint16_list(self, len_bytes: int, values: tuple[int, ...] | list[int]) -> Writer:
         body = b"".join(v.to_bytes(2, "big") for v in values)
         return self.vector(len_bytes, body)
 

@@ -21,7 +21,7 @@ from ..codec.connection import ClientHandshake
 from ..codec.events import AlertEvent, ChangeCipherSpecEvent, ConnectionClosed, MessageEvent, ServerFlightComplete
 from ..codec.hello import HelloOptions
 from ..codec.records import NeedData
-from ..errors import CodecError, DecodeError
+from ..errors import CodecError, DecodeError, LimitExceeded
 from ..observations import Endpoint, HandshakeObservation, Outcome, Timings
 from . import assemble
 
@@ -103,7 +103,9 @@ def _connect(addrs: list[tuple], deadline: float, clock: Callable[[], float]) ->
             sock.connect(sockaddr)
         except socket.timeout:
             sock.close()
-            raise _Failure(Outcome.TIMEOUT, "connect", f"TCP connect to {sockaddr[0]} port {sockaddr[1]} timed out")
+            raise _Failure(
+                Outcome.TIMEOUT, "connect", f"TCP connect to {sockaddr[0]} port {sockaddr[1]} timed out"
+            ) from None
         except ConnectionRefusedError:
             sock.close()
             last = _Failure(Outcome.REFUSED, "connect", f"connection refused by {sockaddr[0]} port {sockaddr[1]}")
@@ -209,8 +211,9 @@ def _exchange(sock: socket.socket, hs: ClientHandshake, run: _Run, end: float) -
         try:
             event = hs.next_event()
         except DecodeError as exc:
-            if not run.received_any_record:
-                raise _Failure(Outcome.NOT_TLS, _phase(hs), f"the server did not answer in TLS ({exc.reason})") from None
+            if not run.received_any_record and not isinstance(exc, LimitExceeded):
+                reason = f"the server did not answer in TLS ({exc.reason})"
+                raise _Failure(Outcome.NOT_TLS, _phase(hs), reason) from None
             raise _Failure(Outcome.PROTOCOL_ERROR, _phase(hs), f"malformed TLS from the server: {exc}") from None
         except CodecError as exc:
             raise _Failure(Outcome.PROTOCOL_ERROR, _phase(hs), str(exc)) from None
