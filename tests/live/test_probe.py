@@ -218,3 +218,79 @@ def test_dns_failure_is_typed():
 def test_family_mismatch_for_address_literal():
     obs = probe(ProbeTarget("127.0.0.1", 443, socket.AF_INET6), HelloOptions(), timeout_s=2.0)
     assert obs.outcome is Outcome.DNS and "not an IPv6 address" in obs.error
+
+
+# --- TLS 1.3: finishing the handshake without a client certificate ------------------------------
+
+
+def test_complete_without_certificate_gets_certificate_required(openssl_server, ecdsa_chain1, client_ca):
+    server = openssl_server(ecdsa_chain1, tls="1.3", verify="required", client_ca_path=client_ca.pem_path)
+    hello = HelloOptions(versions=(TLS13,), server_name="localhost")
+    obs = probe(ProbeTarget("127.0.0.1", server.port), hello, timeout_s=5.0, complete=True)
+    assert obs.outcome is Outcome.ALERT, obs.error
+    assert obs.alert.description == AlertDescription.certificate_required
+    assert obs.alert.after == "Finished" and obs.alert.encrypted
+    assert obs.certificate_request is not None
+    sent = [(s.direction, s.messages) for s in obs.steps if s.direction == "C->S"]
+    assert sent[-2:] == [("C->S", ("Certificate",)), ("C->S", ("Finished",))]
+    assert "certificate_required(116)" in obs.error
+
+
+def test_complete_with_optional_request_is_accepted(openssl_server, ecdsa_chain1, client_ca):
+    server = openssl_server(ecdsa_chain1, tls="1.3", verify="optional", client_ca_path=client_ca.pem_path)
+    hello = HelloOptions(versions=(TLS13,), server_name="localhost")
+    obs = probe(ProbeTarget("127.0.0.1", server.port), hello, timeout_s=5.0, complete=True)
+    assert obs.outcome is Outcome.COMPLETED, obs.error
+    assert obs.alert is None
+    names = [m for s in obs.steps for m in s.messages]
+    assert names[-1] == "NewSessionTicket"
+
+
+def test_complete_is_a_no_op_for_tls12(openssl_server, ecdsa_chain1, client_ca):
+    server = openssl_server(ecdsa_chain1, tls="1.2", verify="required", client_ca_path=client_ca.pem_path)
+    obs = probe(ProbeTarget("127.0.0.1", server.port), HelloOptions(server_name="localhost"), complete=True)
+    assert obs.outcome is Outcome.COMPLETED, obs.error
+    assert [m for s in obs.steps for m in s.messages][-1] == "ServerHelloDone"
+
+
+@pytest.mark.parametrize("tls", ["1.2", "1.3"])
+def test_stapled_ocsp_response_is_reported(openssl_server, ecdsa_chain1, tmp_path, tls):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    # The leaf of a one-element chain is issued by the root, whose key trustme keeps.
+    leaf = x509.load_der_x509_certificate(ecdsa_chain1.chain_der[0])
+    issuer = x509.load_der_x509_certificate(ecdsa_chain1.ca_der)
+    issuer_key = serialization.load_pem_private_key(ecdsa_chain1.ca.private_key_pem.bytes(), None)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    response = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(leaf, issuer, hashes.SHA1(), ocsp.OCSPCertStatus.GOOD, now, now + datetime.timedelta(days=1),
+                      None, None)
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, issuer)
+        .sign(issuer_key, hashes.SHA256())
+    )
+    der = response.public_bytes(serialization.Encoding.DER)
+    staple = tmp_path / "staple.der"
+    staple.write_bytes(der)
+    server = openssl_server(ecdsa_chain1, tls=tls, extra_args=("-status_file", str(staple)))
+    obs = _probe(server.port)
+    assert obs.outcome is Outcome.COMPLETED, obs.error
+    assert obs.ocsp_response == der
+
+
+@pytest.mark.parametrize("flag, version", [("-tls1", 0x0301), ("-tls1_1", 0x0302)])
+def test_legacy_versions_read_with_codec_hello(openssl_server, rsa_chain2, client_ca, flag, version):
+    # The local OpenSSL will not offer TLS 1.0/1.1 by default; the codec's ClientHello does.
+    server = openssl_server(rsa_chain2, verify="optional", client_ca_path=client_ca.pem_path,
+                            extra_args=(flag, "-cipher", "DEFAULT@SECLEVEL=0"))
+    obs = _probe(server.port, versions=(version,))
+    assert obs.outcome is Outcome.COMPLETED, obs.error
+    assert obs.version == version
+    req = obs.certificate_request
+    assert req is not None and req.ca_names == (client_ca.subject_rfc4514,)
+    assert req.signature_algorithms == ()  # TLS 1.0/1.1 CertificateRequest has no such field
+    assert [c.der for c in obs.certificates] == list(rsa_chain2.chain_der)

@@ -97,6 +97,8 @@ def _parser() -> _Parser:
     pr.add_argument("--alpn", metavar="PROTOS", help="comma-separated ALPN protocols to offer, e.g. h2,http/1.1")
     pr.add_argument("--no-status-request", action="store_true", help="do not ask for a stapled OCSP response")
     pr.add_argument("--post-handshake-auth", action="store_true", help="offer TLS 1.3 post-handshake auth")
+    pr.add_argument("--complete", action="store_true",
+                    help="TLS 1.3: finish the handshake without a client certificate and show the server's verdict")
     pr.add_argument("-t", "--timeout", type=float, default=10.0, metavar="SECONDS",
                     help="bound for the whole probe, DNS included (default 10)")
     pr.add_argument("--json", action="store_true", help="print the observation as JSON (see README)")
@@ -126,7 +128,8 @@ def _probe(args: argparse.Namespace) -> int:
         status_request=not args.no_status_request,
         post_handshake_auth=args.post_handshake_auth,
     )
-    obs = probe(ProbeTarget(host, port, args.family or socket.AF_UNSPEC), hello, timeout_s=args.timeout)
+    obs = probe(ProbeTarget(host, port, args.family or socket.AF_UNSPEC), hello, timeout_s=args.timeout,
+                complete=args.complete)
     if args.json:
         print(json.dumps(to_dict(obs), indent=2))
     else:

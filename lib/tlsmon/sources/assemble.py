@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 from ..codec import extensions as ext
 from ..codec.connection import ClientHandshake
 from ..codec.constants import AlertDescription, CipherSuite, NamedGroup, describe, version_name
-from ..codec.events import AlertEvent, ChangeCipherSpecEvent, Event, MessageEvent
+from ..codec.events import AlertEvent, ChangeCipherSpecEvent, ConnectionClosed, Event, MessageEvent
 from ..codec.hello import HelloOptions
 from ..codec.messages import (
     Certificate,
@@ -202,6 +202,11 @@ def observation(
             if event.alert.level == 2 and outcome is Outcome.COMPLETED:
                 outcome, phase = Outcome.ALERT, event.phase
                 error = f"server sent fatal alert {alert_name(event.alert.description)} after {last_name}"
+    if hs is not None and outcome is Outcome.COMPLETED and hs.state == "connected" and any(
+        isinstance(e, ConnectionClosed) for e in events
+    ):
+        outcome, phase = Outcome.CLOSED, hs.phase
+        error = "server closed the connection after our Finished, without an alert"
     if hs is not None and outcome is Outcome.COMPLETED and hs.state not in ("server_flight_complete", "connected"):
         # The loop ended on EOF (or a warning alert) before the flight was complete.
         outcome, phase = Outcome.CLOSED, hs.phase

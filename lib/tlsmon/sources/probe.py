@@ -18,8 +18,15 @@ from datetime import datetime, timezone
 from typing import Callable, Optional
 
 from ..codec.connection import ClientHandshake
-from ..codec.events import AlertEvent, ChangeCipherSpecEvent, ConnectionClosed, MessageEvent, ServerFlightComplete
-from ..codec.hello import HelloOptions
+from ..codec.events import (
+    AlertEvent,
+    ApplicationDataEvent,
+    ChangeCipherSpecEvent,
+    ConnectionClosed,
+    MessageEvent,
+    ServerFlightComplete,
+)
+from ..codec.hello import TLS13, HelloOptions
 from ..codec.records import NeedData
 from ..errors import CodecError, DecodeError, LimitExceeded
 from ..observations import Endpoint, HandshakeObservation, Outcome, Timings
@@ -151,6 +158,8 @@ def probe(
     rng: Callable[[int], bytes] = os.urandom,
     now: Optional[datetime] = None,
     deadline: Optional[float] = None,
+    complete: bool = False,
+    settle_s: float = 1.0,
 ) -> HandshakeObservation:
     """Connect to ``target``, send our ClientHello and read the server's flight.
 
@@ -162,6 +171,10 @@ def probe(
         rng: randomness for the ClientHello and key shares.
         now: the wall-clock start to record (UTC); defaults to the current time.
         deadline: an absolute ``clock()`` deadline that overrides ``timeout_s``.
+        complete: for TLS 1.3, finish the handshake without a client certificate (an empty
+            Certificate if one was requested) and wait up to ``settle_s`` for the server's
+            verdict, e.g. certificate_required(116). TLS <= 1.2 flights are only read.
+        settle_s: how long to wait for that verdict.
 
     Returns:
         The observation; failures are described in it, never raised.
@@ -178,8 +191,8 @@ def probe(
         sock = _connect(addrs, end, clock)
         run.address = sock.getpeername()[0]
         run.connect = run.mark()
-        hs = ClientHandshake(hello, rng)
-        _exchange(sock, hs, run, end)
+        hs = ClientHandshake(hello, rng, complete=complete)
+        _exchange(sock, hs, run, end, settle_s if complete else 0.0)
     except _Failure as f:
         outcome, phase, error = f.outcome, f.phase, f.message
     finally:
@@ -197,8 +210,14 @@ def _phase(hs: ClientHandshake) -> str:
     return hs.phase
 
 
-def _exchange(sock: socket.socket, hs: ClientHandshake, run: _Run, end: float) -> None:
-    """Drive the handshake until the server flight is complete, an alert, EOF or the deadline."""
+def _exchange(sock: socket.socket, hs: ClientHandshake, run: _Run, end: float, settle_s: float = 0.0) -> None:
+    """Drive the handshake until the server flight is complete, an alert, EOF or the deadline.
+
+    With ``settle_s`` > 0 and TLS 1.3, the handshake has been completed by the codec (empty
+    Certificate if one was requested, then Finished): keep reading up to ``settle_s`` seconds
+    for the server's verdict (NewSessionTicket, data, an alert such as certificate_required).
+    """
+    settling = False
     while True:
         out = hs.data_to_send()
         if out:
@@ -218,7 +237,15 @@ def _exchange(sock: socket.socket, hs: ClientHandshake, run: _Run, end: float) -
         except CodecError as exc:
             raise _Failure(Outcome.PROTOCOL_ERROR, _phase(hs), str(exc)) from None
         if isinstance(event, NeedData):
-            _receive(sock, hs, run, end)
+            if not settling:
+                _receive(sock, hs, run, end)
+                continue
+            try:
+                _receive(sock, hs, run, end)
+            except _Failure as f:
+                if f.outcome is Outcome.TIMEOUT:
+                    return  # the server said nothing more within the settle time: no verdict is a verdict
+                raise
             continue
         run.events.append(event)
         run.event_times.append(run.mark())
@@ -226,11 +253,18 @@ def _exchange(sock: socket.socket, hs: ClientHandshake, run: _Run, end: float) -
             run.received_any_record = True
             if run.server_hello is None:
                 run.server_hello = run.mark()
+            if settling:
+                return  # a ticket or a post-handshake request: the server accepted our Finished
         elif isinstance(event, (AlertEvent, ChangeCipherSpecEvent)):
             run.received_any_record = True
+        elif isinstance(event, ApplicationDataEvent) and settling:
+            return
         if isinstance(event, ServerFlightComplete):
             run.flight = run.mark()
-            return
+            if settle_s <= 0 or hs.version != TLS13:
+                return
+            settling = True
+            end = min(end, run.clock() + settle_s)
         if isinstance(event, AlertEvent) and event.alert.level == 2:
             return
         if isinstance(event, ConnectionClosed):
@@ -267,6 +301,7 @@ _AWAITED = {
     "certificate_after_request": "Certificate",
     "certificate_verify": "CertificateVerify",
     "finished": "Finished",
+    "connected": "the server's answer to our Finished",
 }
 
 
