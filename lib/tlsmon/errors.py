@@ -72,3 +72,11 @@ class NotTls(ProbeError):
 
 class UsageError(TlsmonError):
     """Bad options or arguments given by the user."""
+
+
+class CertificateFileError(TlsmonError):
+    """A certificate file is missing, unreadable, or holds no certificate we can read."""
+
+
+class RevocationError(TlsmonError):
+    """A revocation check cannot be attempted: no responder URL, or unreadable input certificates."""

@@ -18,6 +18,7 @@ __all__ = [
     "ChangeCipherSpecEvent",
     "AlertEvent",
     "ApplicationDataEvent",
+    "EncryptedRecordEvent",
     "ServerFlightComplete",
     "ConnectionClosed",
     "Event",
@@ -74,6 +75,22 @@ class ApplicationDataEvent:
 
 
 @dataclass(frozen=True)
+class EncryptedRecordEvent:
+    """A protected record a passive observer could not read (no keys, or TLS <= 1.2).
+
+    Attributes:
+        content_type: the outer content type (22 in TLS <= 1.2 for handshake, 23 in TLS 1.3).
+        name: how a capture reader names it, e.g. ``Encrypted Handshake Message``.
+    """
+
+    direction: str
+    content_type: int
+    length: int
+    record: int
+    name: str = "Encrypted Handshake Message"
+
+
+@dataclass(frozen=True)
 class ServerFlightComplete:
     """The server's first flight is read: ServerHelloDone (<= 1.2) or a verified Finished (1.3)."""
 
@@ -88,5 +105,11 @@ class ConnectionClosed:
 
 
 Event = Union[
-    MessageEvent, ChangeCipherSpecEvent, AlertEvent, ApplicationDataEvent, ServerFlightComplete, ConnectionClosed
+    MessageEvent,
+    ChangeCipherSpecEvent,
+    AlertEvent,
+    ApplicationDataEvent,
+    EncryptedRecordEvent,
+    ServerFlightComplete,
+    ConnectionClosed,
 ]

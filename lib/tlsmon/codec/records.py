@@ -105,6 +105,10 @@ class RecordReader:
     def receive_data(self, data: bytes) -> None:
         self._buf += data
 
+    def peek(self, n: int) -> bytes:
+        """The next ``n`` buffered bytes, without consuming them."""
+        return bytes(self._buf[:n])
+
     def partial_fragment(self, content_type: int, limit: int = 4) -> bytes:
         """The first ``limit`` bytes of an incomplete record of ``content_type`` (else b"").
 

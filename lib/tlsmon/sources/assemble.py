@@ -6,14 +6,22 @@ certificate, CertificateRequest and alert facts. No I/O here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional, Sequence
 
 from ..codec import extensions as ext
 from ..codec.connection import ClientHandshake
 from ..codec.constants import AlertDescription, CipherSuite, NamedGroup, describe, version_name
-from ..codec.events import AlertEvent, ChangeCipherSpecEvent, ConnectionClosed, Event, MessageEvent
-from ..codec.hello import HelloOptions
+from ..codec.events import (
+    AlertEvent,
+    ApplicationDataEvent,
+    ChangeCipherSpecEvent,
+    ConnectionClosed,
+    EncryptedRecordEvent,
+    Event,
+    MessageEvent,
+)
 from ..codec.messages import (
     Certificate,
     CertificateRequest,
@@ -37,7 +45,32 @@ from ..observations import (
     Timings,
 )
 
-__all__ = ["observation", "alert_name", "ca_name_strings", "request_facts", "chain_facts"]
+__all__ = ["HandshakeState", "observation", "alert_name", "ca_name_strings", "request_facts", "chain_facts"]
+
+
+@dataclass(frozen=True)
+class HandshakeState:
+    """Where a handshake got to, from whichever reader followed it.
+
+    Attributes:
+        phase: what was awaited last (``server_hello``, ``certificate``, ... ``connected``).
+        flight_complete: the server's first flight was read in full.
+        connected: the handshake completed (our Finished sent or seen).
+    """
+
+    version: Optional[int]
+    cipher_suite: Optional[int]
+    group: Optional[int]
+    server_hello: Optional[ServerHello]
+    hello_retry: bool
+    phase: str
+    flight_complete: bool
+    connected: bool = False
+
+    @classmethod
+    def of_client(cls, hs: ClientHandshake) -> HandshakeState:
+        return cls(hs.version, hs.cipher_suite, hs.group, hs.server_hello, hs.hello_retry is not None, hs.phase,
+                   hs.state in ("server_flight_complete", "connected"), hs.state == "connected")
 
 
 def alert_name(description: int) -> str:
@@ -149,6 +182,10 @@ def _steps(events: Sequence[Event], times: Sequence[float], chain: tuple[Certifi
             level = "fatal" if event.alert.level == 2 else "warning"
             this, name = (event.direction, event.record), "Alert"
             detail, encrypted = f"{level} {alert_name(event.alert.description)}", event.encrypted
+        elif isinstance(event, EncryptedRecordEvent):
+            this, name, detail, encrypted = (event.direction, event.record), event.name, "", False
+        elif isinstance(event, ApplicationDataEvent):
+            this, name, detail, encrypted = (event.direction, event.record), "Application Data", "", False
         else:
             continue
         if this != key:
@@ -163,12 +200,13 @@ def _steps(events: Sequence[Event], times: Sequence[float], chain: tuple[Certifi
 
 def observation(
     server: Endpoint,
-    hello: HelloOptions,
+    sni: Optional[str],
+    offered_versions: tuple[int, ...],
     started_at: datetime,
     outcome: Outcome,
     phase: str,
     error: Optional[str],
-    hs: Optional[ClientHandshake],
+    hs: Optional[HandshakeState],
     events: Sequence[Event],
     times: Sequence[float],
     timings: Timings,
@@ -202,12 +240,12 @@ def observation(
             if event.alert.level == 2 and outcome is Outcome.COMPLETED:
                 outcome, phase = Outcome.ALERT, event.phase
                 error = f"server sent fatal alert {alert_name(event.alert.description)} after {last_name}"
-    if hs is not None and outcome is Outcome.COMPLETED and hs.state == "connected" and any(
-        isinstance(e, ConnectionClosed) for e in events
+    if hs is not None and outcome is Outcome.COMPLETED and hs.connected and any(
+        isinstance(e, ConnectionClosed) and e.direction == "S->C" for e in events
     ):
         outcome, phase = Outcome.CLOSED, hs.phase
         error = "server closed the connection after our Finished, without an alert"
-    if hs is not None and outcome is Outcome.COMPLETED and hs.state not in ("server_flight_complete", "connected"):
+    if hs is not None and outcome is Outcome.COMPLETED and not hs.flight_complete:
         # The loop ended on EOF (or a warning alert) before the flight was complete.
         outcome, phase = Outcome.CLOSED, hs.phase
         error = f"server closed the connection after {last_name or 'connecting'} (waiting for {hs.phase})"
@@ -215,12 +253,12 @@ def observation(
     version = hs.version if hs else None
     return HandshakeObservation(
         server=server,
-        sni=hello.server_name,
+        sni=sni,
         started_at=started_at,
         outcome=outcome,
         phase=phase,
         error=error,
-        offered_versions=hello.versions,
+        offered_versions=offered_versions,
         version=version,
         cipher_suite=hs.cipher_suite if hs else None,
         group=_group(hs, events),
@@ -229,7 +267,7 @@ def observation(
         ocsp_response=ocsp,
         certificate_request=req,
         alert=alert,
-        hello_retry=bool(hs and hs.hello_retry is not None),
+        hello_retry=bool(hs and hs.hello_retry),
         secure_renegotiation=(ext.find(sh.extensions, ext.ET_RENEGOTIATION_INFO) is not None)
         if sh is not None and version != 0x0304 else None,
         extended_master_secret=(ext.find(sh.extensions, ext.ET_EXTENDED_MASTER_SECRET) is not None)
@@ -239,7 +277,7 @@ def observation(
     )
 
 
-def _group(hs: Optional[ClientHandshake], events: Sequence[Event]) -> Optional[int]:
+def _group(hs: Optional[HandshakeState], events: Sequence[Event]) -> Optional[int]:
     if hs is not None and hs.group is not None:
         return hs.group
     for event in events:  # TLS <= 1.2: the ECDHE group is in the ServerKeyExchange

@@ -8,10 +8,8 @@ and the phase they happened in; they are data, not exceptions.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,9 +28,10 @@ from ..codec.hello import TLS13, HelloOptions
 from ..codec.records import NeedData
 from ..errors import CodecError, DecodeError, LimitExceeded
 from ..observations import Endpoint, HandshakeObservation, Outcome, Timings
-from . import assemble
+from . import assemble, net
+from .net import Failure
 
-__all__ = ["ProbeTarget", "probe", "resolve"]
+__all__ = ["ProbeTarget", "probe"]
 
 
 @dataclass(frozen=True)
@@ -52,81 +51,6 @@ class ProbeTarget:
     @property
     def endpoint(self) -> Endpoint:
         return Endpoint(self.host, self.port)
-
-
-class _Failure(Exception):
-    def __init__(self, outcome: Outcome, phase: str, message: str) -> None:
-        super().__init__(message)
-        self.outcome, self.phase, self.message = outcome, phase, message
-
-
-def resolve(host: str, port: int, family: int, deadline: float, clock: Callable[[], float]) -> list[tuple]:
-    """``getaddrinfo`` bounded by ``deadline`` (it has no timeout of its own, so it runs in a thread).
-
-    Raises:
-        _Failure: DNS failure or the deadline passed.
-    """
-    try:
-        ip = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        ip = None
-    if ip is not None:
-        fam = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
-        if family not in (socket.AF_UNSPEC, fam):
-            raise _Failure(Outcome.DNS, "dns", f"{host} is not an IPv{4 if family == socket.AF_INET else 6} address")
-        return [(fam, socket.SOCK_STREAM, 6, "", (str(ip), port))]
-    box: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            box["result"] = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        except (OSError, UnicodeError) as exc:
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, name=f"dns-{host}", daemon=True)
-    worker.start()
-    worker.join(max(0.0, deadline - clock()))
-    if worker.is_alive():
-        raise _Failure(Outcome.TIMEOUT, "dns", f"name resolution of {host} timed out")
-    if "error" in box:
-        exc = box["error"]
-        reason = exc.strerror if isinstance(exc, socket.gaierror) and exc.strerror else str(exc)
-        raise _Failure(Outcome.DNS, "dns", f"cannot resolve {host}: {reason}")
-    result = box.get("result")
-    if not result:
-        raise _Failure(Outcome.DNS, "dns", f"cannot resolve {host}: no addresses")
-    return list(result)  # type: ignore[call-overload]
-
-
-def _connect(addrs: list[tuple], deadline: float, clock: Callable[[], float]) -> socket.socket:
-    last: Optional[_Failure] = None
-    for fam, stype, proto, _canon, sockaddr in addrs:
-        remaining = deadline - clock()
-        if remaining <= 0:
-            break
-        sock = socket.socket(fam, stype, proto)
-        sock.settimeout(remaining)
-        try:
-            sock.connect(sockaddr)
-        except socket.timeout:
-            sock.close()
-            raise _Failure(
-                Outcome.TIMEOUT, "connect", f"TCP connect to {sockaddr[0]} port {sockaddr[1]} timed out"
-            ) from None
-        except ConnectionRefusedError:
-            sock.close()
-            last = _Failure(Outcome.REFUSED, "connect", f"connection refused by {sockaddr[0]} port {sockaddr[1]}")
-            continue
-        except OSError as exc:
-            sock.close()
-            last = _Failure(Outcome.REFUSED, "connect", f"cannot connect to {sockaddr[0]} port {sockaddr[1]}: "
-                            f"{exc.strerror or exc}")
-            continue
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
-    if last is None:
-        last = _Failure(Outcome.TIMEOUT, "connect", "deadline passed before connecting")
-    raise last
 
 
 @dataclass
@@ -186,14 +110,14 @@ def probe(
     outcome, phase, error = Outcome.COMPLETED, "complete", None
     sock: Optional[socket.socket] = None
     try:
-        addrs = resolve(target.host, target.port, target.family, end, clock)
+        addrs = net.resolve(target.host, target.port, target.family, end, clock)
         run.dns = run.mark()
-        sock = _connect(addrs, end, clock)
+        sock = net.connect(addrs, end, clock)
         run.address = sock.getpeername()[0]
         run.connect = run.mark()
         hs = ClientHandshake(hello, rng, complete=complete)
         _exchange(sock, hs, run, end, settle_s if complete else 0.0)
-    except _Failure as f:
+    except Failure as f:
         outcome, phase, error = f.outcome, f.phase, f.message
     finally:
         if sock is not None:
@@ -201,8 +125,10 @@ def probe(
     total = run.mark()
     timings = Timings(run.dns, run.connect, run.first_byte, run.server_hello, run.flight, total)
     endpoint = Endpoint(target.host, target.port, run.address)
+    state = assemble.HandshakeState.of_client(hs) if hs is not None else None
     return assemble.observation(
-        endpoint, hello, started_at, outcome, phase, error, hs, run.events, run.event_times, timings
+        endpoint, hello.server_name, hello.versions, started_at, outcome, phase, error, state, run.events,
+        run.event_times, timings,
     )
 
 
@@ -224,25 +150,25 @@ def _exchange(sock: socket.socket, hs: ClientHandshake, run: _Run, end: float, s
             try:
                 sock.sendall(out)
             except (ConnectionResetError, BrokenPipeError):
-                raise _Failure(Outcome.RESET, _phase(hs), f"connection reset while sending {hs.last_sent}") from None
+                raise Failure(Outcome.RESET, _phase(hs), f"connection reset while sending {hs.last_sent}") from None
             except OSError as exc:
-                raise _Failure(Outcome.RESET, _phase(hs), f"send failed: {exc.strerror or exc}") from None
+                raise Failure(Outcome.RESET, _phase(hs), f"send failed: {exc.strerror or exc}") from None
         try:
             event = hs.next_event()
         except DecodeError as exc:
             if not run.received_any_record and not isinstance(exc, LimitExceeded):
                 reason = f"the server did not answer in TLS ({exc.reason})"
-                raise _Failure(Outcome.NOT_TLS, _phase(hs), reason) from None
-            raise _Failure(Outcome.PROTOCOL_ERROR, _phase(hs), f"malformed TLS from the server: {exc}") from None
+                raise Failure(Outcome.NOT_TLS, _phase(hs), reason) from None
+            raise Failure(Outcome.PROTOCOL_ERROR, _phase(hs), f"malformed TLS from the server: {exc}") from None
         except CodecError as exc:
-            raise _Failure(Outcome.PROTOCOL_ERROR, _phase(hs), str(exc)) from None
+            raise Failure(Outcome.PROTOCOL_ERROR, _phase(hs), str(exc)) from None
         if isinstance(event, NeedData):
             if not settling:
                 _receive(sock, hs, run, end)
                 continue
             try:
                 _receive(sock, hs, run, end)
-            except _Failure as f:
+            except Failure as f:
                 if f.outcome is Outcome.TIMEOUT:
                     return  # the server said nothing more within the settle time: no verdict is a verdict
                 raise
@@ -275,16 +201,16 @@ def _receive(sock: socket.socket, hs: ClientHandshake, run: _Run, end: float) ->
     remaining = end - run.clock()
     waiting_for = hs.phase
     if remaining <= 0:
-        raise _Failure(Outcome.TIMEOUT, waiting_for, f"timed out waiting for {_awaited(hs)}")
+        raise Failure(Outcome.TIMEOUT, waiting_for, f"timed out waiting for {_awaited(hs)}")
     sock.settimeout(remaining)
     try:
         data = sock.recv(65536)
     except socket.timeout:
-        raise _Failure(Outcome.TIMEOUT, waiting_for, f"timed out waiting for {_awaited(hs)}") from None
+        raise Failure(Outcome.TIMEOUT, waiting_for, f"timed out waiting for {_awaited(hs)}") from None
     except ConnectionResetError:
-        raise _Failure(Outcome.RESET, waiting_for, f"connection reset while waiting for {_awaited(hs)}") from None
+        raise Failure(Outcome.RESET, waiting_for, f"connection reset while waiting for {_awaited(hs)}") from None
     except OSError as exc:
-        raise _Failure(Outcome.RESET, waiting_for, f"receive failed: {exc.strerror or exc}") from None
+        raise Failure(Outcome.RESET, waiting_for, f"receive failed: {exc.strerror or exc}") from None
     if data and run.first_byte is None:
         run.first_byte = run.mark()
     hs.receive_data(data)
