@@ -61,8 +61,12 @@ class TlsClientOptions:
         post_handshake_auth: offer TLS 1.3 post-handshake authentication.
         client: client certificate and key.
         starttls: protocol to upgrade first (smtp, imap, ...), None for implicit TLS.
-        read_after_s: after the handshake, read this long for the server's verdict (TLS 1.3
-            sends certificate_required only after our Finished).
+        read_after_s: after a TLS 1.3 handshake in which a client certificate was requested,
+            read this long for the server's verdict (certificate_required comes only after our
+            Finished; a server that accepts sends a NewSessionTicket at once).
+        ignore_time: verify the chain as if now were within every validity period (the
+            caller checks dates itself, element by element), so that an expired certificate
+            does not hide other verification errors.
     """
 
     server_name: Optional[str] = None
@@ -75,6 +79,11 @@ class TlsClientOptions:
     client: Optional[ClientCredentials] = None
     starttls: Optional[str] = None
     read_after_s: float = 0.0
+    ignore_time: bool = False
+
+
+# OpenSSL's X509_V_FLAG_NO_CHECK_TIME (x509_vfy.h); Python passes verify_flags through.
+_X509_V_FLAG_NO_CHECK_TIME = 0x200000
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,8 @@ def _context(opts: TlsClientOptions) -> ssl.SSLContext:
             ctx.load_verify_locations(capath=opts.rootcert)
         else:
             ctx.load_verify_locations(cafile=opts.rootcert)
+        if opts.ignore_time:
+            ctx.verify_flags = ssl.VerifyFlags(int(ctx.verify_flags) | _X509_V_FLAG_NO_CHECK_TIME)
     else:
         ctx.verify_mode = ssl.CERT_NONE
     if opts.min_version is not None:
@@ -311,7 +322,7 @@ def _drive(
             observer.add_keylog(keylog.read_new())
     flush()
     collect()
-    if verdict.handshake_ok and opts.read_after_s > 0:
+    if verdict.handshake_ok and opts.read_after_s > 0 and observer.version == 0x0304 and observer.certificate_requests:
         until = min(end, clock() + opts.read_after_s)
         verdict = _read_after(obj, verdict, flush, pull, observer, keylog, collect, until, clock)
     return verdict

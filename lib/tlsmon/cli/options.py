@@ -1,0 +1,107 @@
+"""Shared plugin options: every plugin reads its target, timeout and output the same way.
+
+argparse exits 2 on bad usage, which monitoring reads as CRITICAL; ``parser()``
+returns a parser that exits 3 (UNKNOWN) with one line instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+from typing import NoReturn, Optional
+
+from .. import __version__
+from ..errors import UsageError
+
+__all__ = ["PluginParser", "parser", "read_secret", "family_of", "OUTPUTS"]
+
+OUTPUTS = ("nagios", "json")
+
+
+class PluginParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors exit 3 with one line on stdout (what Nagios shows)."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog.upper().replace('CHECK_', '')} UNKNOWN - usage: {message}")
+        self.print_usage(sys.stderr)
+        raise SystemExit(3)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"not a TCP port: {text!r}")
+    return int(text)
+
+
+def parser(
+    prog: str,
+    description: Optional[str],
+    *,
+    target: bool = True,
+    default_port: int = 443,
+    default_timeout: float = 10.0,
+    outputs: tuple[str, ...] = OUTPUTS,
+) -> PluginParser:
+    """A parser with the options every plugin shares.
+
+    Args:
+        prog: the plugin's name (``check_tls_cert``).
+        description: the plugin's help text.
+        target: add ``-H/--host``, ``-p/--port``, ``--sni``, ``-4/-6``.
+        default_port: the port when ``-p`` is not given.
+        default_timeout: seconds for the whole run.
+        outputs: the ``--output`` formats offered.
+    """
+    p = PluginParser(prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-V", "--version", action="version", version=f"{prog} (tlsmon {__version__})")
+    if target:
+        p.add_argument("-H", "--host", help="host name or address to connect to")
+        p.add_argument("-p", "--port", type=_port, default=default_port, help=f"TCP port (default {default_port})")
+        p.add_argument("--sni", metavar="NAME", help="server name to send (default: the host, unless an address)")
+        fam = p.add_mutually_exclusive_group()
+        fam.add_argument("-4", dest="family", action="store_const", const=socket.AF_INET,
+                         help="IPv4 only, for every connection the plugin makes")
+        fam.add_argument("-6", dest="family", action="store_const", const=socket.AF_INET6,
+                         help="IPv6 only, for every connection the plugin makes")
+        p.set_defaults(family=socket.AF_UNSPEC)
+    p.add_argument("-r", "--rootcert", metavar="FILE|DIR",
+                   help="trust anchors (PEM file or hashed directory); default: the system trust store")
+    p.add_argument("-t", "--timeout", type=_positive_float, default=default_timeout, metavar="SECONDS",
+                   help=f"bound for the whole run, DNS included (default {default_timeout:g})")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="more detail lines; -vvv also shows tracebacks of internal errors")
+    p.add_argument("--output", choices=outputs, default="nagios", help="output format (default nagios)")
+    return p
+
+
+def family_of(args: argparse.Namespace) -> int:
+    return int(getattr(args, "family", socket.AF_UNSPEC) or socket.AF_UNSPEC)
+
+
+def read_secret(path: Optional[str], env: str) -> Optional[bytes]:
+    """A password from a file (first line) or an environment variable; never from argv.
+
+    Raises:
+        UsageError: the file cannot be read.
+    """
+    if path:
+        try:
+            with open(path, "rb") as f:
+                data = f.read(64 * 1024)
+        except OSError as exc:
+            raise UsageError(f"cannot read password file {path!r}: {exc.strerror or exc}") from None
+        return data.splitlines()[0] if data.strip() else b""
+    value = os.environ.get(env)
+    return value.encode() if value is not None else None

@@ -1,0 +1,1 @@
+"""Evaluations: observations + thresholds + an explicit ``now`` -> states (nagiosplugin)."""
