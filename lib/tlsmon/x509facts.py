@@ -154,7 +154,7 @@ def certificate_facts(der: bytes) -> CertificateFacts:
     """
     try:
         cert = x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise DecodeError("certificate", 0, f"not a readable X.509 certificate ({exc})") from None
     try:
         key_type, key_bits, curve = _key_facts(cert.public_key())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 import pytest
+
 from tlsmon.codec import constants
 from tlsmon.codec.constants import (
     LEGACY_HASH_SIGNATURE,

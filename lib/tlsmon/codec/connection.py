@@ -27,7 +27,15 @@ from .events import (
     ServerFlightComplete,
 )
 from .hello import TLS12, TLS13, HelloOptions, build_client_hello_message
-from .keyschedule import TLS13_SUITES, KeySchedule, KeyShare, Transcript, verify_certificate_verify, verify_finished
+from .keyschedule import (
+    SUPPORTED_GROUPS,
+    TLS13_SUITES,
+    KeySchedule,
+    KeyShare,
+    Transcript,
+    verify_certificate_verify,
+    verify_finished,
+)
 from .messages import (
     Certificate,
     CertificateRequest,
@@ -35,6 +43,7 @@ from .messages import (
     ClientHello,
     Finished,
     HandshakeMessage,
+    KeyUpdate,
     ServerHello,
     build_handshake,
     message_name,
@@ -257,9 +266,13 @@ class ClientHandshake:
                 if item is NEED_DATA or isinstance(item, NeedData):
                     break
                 msg_type, body, raw = item
+                keys_before = self._read_protection
                 self._on_handshake(msg_type, body, raw, encrypted)
                 if self.state == State.CLOSED:
                     break
+                if self._read_protection is not keys_before and self._hs.pending:
+                    # RFC 8446 §5.1: handshake messages must not span a key change.
+                    raise UnexpectedMessage("handshake data after a key change in the same record")
         elif ctype == 23:
             self._events.append(ApplicationDataEvent(SERVER, len(rec.fragment), self._records_in, payload))
         else:
@@ -283,6 +296,11 @@ class ClientHandshake:
             self._events.append(MessageEvent(SERVER, msg, encrypted, self._records_in, len(raw)))
             if isinstance(msg, CertificateRequest):
                 self.certificate_request = msg
+            elif isinstance(msg, KeyUpdate) and tls13:
+                if msg.request_update not in (0, 1):
+                    raise DecodeError("KeyUpdate", 0, f"request_update {msg.request_update} is not 0 or 1")
+                if self._read_protection is not None:
+                    self._read_protection.key_update()  # RFC 8446 §4.6.3: the next record uses the next secret
             self.last_received = name
             return
         transcript_before = b""
@@ -316,6 +334,8 @@ class ClientHandshake:
             raise UnexpectedMessage(f"server chose version 0x{version:04x}, which was not offered")
         if sh.cipher_suite not in self.options.suites():
             raise UnexpectedMessage(f"server chose cipher suite 0x{sh.cipher_suite:04x}, which was not offered")
+        if version == TLS13 and sh.session_id != self._session_id:
+            raise UnexpectedMessage("TLS 1.3 ServerHello does not echo our legacy_session_id (RFC 8446 §4.1.3)")
         self.server_hello, self.version, self.cipher_suite = sh, version, sh.cipher_suite
         if version != TLS13:
             self.state = State.WAIT_CERT12
@@ -348,8 +368,8 @@ class ClientHandshake:
         if hrr.selected_version != TLS13 or TLS13 not in self.options.versions:
             raise UnexpectedMessage("HelloRetryRequest for a version other than TLS 1.3")
         suite = TLS13_SUITES.get(hrr.cipher_suite)
-        if suite is None:
-            raise UnexpectedMessage(f"HelloRetryRequest with unsupported suite 0x{hrr.cipher_suite:04x}")
+        if suite is None or hrr.cipher_suite not in self.options.suites():
+            raise UnexpectedMessage(f"HelloRetryRequest with a suite we did not offer: 0x{hrr.cipher_suite:04x}")
         self.hello_retry = hrr
         share_ext = ext.find(hrr.extensions, ext.ET_KEY_SHARE)
         cookie_ext = ext.find(hrr.extensions, ext.ET_COOKIE)
@@ -357,6 +377,8 @@ class ClientHandshake:
             group = ext.parse_key_share_hrr(share_ext.data)
             if group not in self.options.groups or group in self._shares:
                 raise UnexpectedMessage(f"HelloRetryRequest asks for group {group}, not offered or already sent")
+            if group not in SUPPORTED_GROUPS:
+                raise UnexpectedMessage(f"HelloRetryRequest asks for group {group}, for which we make no key share")
             self._shares = {group: self._new_share(group)}
         self._transcript.set_suite(suite)
         self._transcript.restart_after_hrr()

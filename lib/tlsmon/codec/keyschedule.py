@@ -551,7 +551,7 @@ def _verify(what: str, leaf_der: bytes, scheme: int, signature: bytes, data: byt
         cert = x509.load_der_x509_certificate(bytes(leaf_der))
         key = cert.public_key()
         spki_oid = _spki_algorithm(cert)
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion):
         raise HandshakeVerifyError(f"{label}: cannot read the leaf certificate's public key") from None
     if not _key_fits(info, key, spki_oid, tls13):
         raise HandshakeVerifyError(f"{label} does not fit the certificate's {_describe_key(key)} key")
