@@ -109,6 +109,7 @@ def main() -> int:
                                    serialization.NoEncryption())
         )
         (d / "clientca.pem").write_bytes(_pem(client_ca))
+        (d / "root.pem").write_bytes(_pem(root))
 
         def ctx(version: ssl.TLSVersion, verify: ssl.VerifyMode) -> ssl.SSLContext:
             c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -124,19 +125,33 @@ def main() -> int:
             ("TLS 1.2, client certificate optional", _Server(ctx(ssl.TLSVersion.TLSv1_2, ssl.CERT_OPTIONAL))),
             ("TLS 1.2 only, probed with TLS 1.3 only", _Server(ctx(ssl.TLSVersion.TLSv1_2, ssl.CERT_NONE))),
         ]
-        extra = [[], [], ["--tls1.3"]]
+        extra: list[list[str]] = [[], [], ["--tls1.3"]]
         closed = socket.socket()
         closed.bind(("127.0.0.1", 0))
         closed_port = closed.getsockname()[1]
         closed.close()
         try:
-            for (title, server), args in zip(servers, extra):
-                print(f"### {title}: tlsmon probe localhost:{server.port} {' '.join(args)}".rstrip())
-                rc = tlsmon_main(["probe", f"127.0.0.1:{server.port}", "--sni", "localhost", "-t", "5", *args])
+            for (title, server), more in zip(servers, extra):
+                print(f"### {title}: tlsmon probe localhost:{server.port} {' '.join(more)}".rstrip())
+                rc = tlsmon_main(["probe", f"127.0.0.1:{server.port}", "--sni", "localhost", "-t", "5", *more])
                 print(f"(exit {rc})\n")
             print(f"### nothing listening: tlsmon probe 127.0.0.1:{closed_port}")
             rc = tlsmon_main(["probe", f"127.0.0.1:{closed_port}", "-t", "3"])
-            print(f"(exit {rc})")
+            print(f"(exit {rc})\n")
+            from .cli import check_tls_cert, runner
+            from .evaluations import cert
+
+            cert_runs: list[tuple[str, int, list[str]]] = [
+                ("leaf expires in 12 days, client certificate required", servers[0][1].port, []),
+                ("the same, for a name the certificate does not carry", servers[0][1].port, ["-m", "www.example.test"]),
+                ("nothing listening", closed_port, []),
+            ]
+            for title, port, flags in cert_runs:
+                argv = ["-H", "localhost", "-p", str(port), "-r", str(d / "root.pem"), "-t", "5", *flags]
+                print(f"### {title}: check_tls_cert {' '.join(argv)}")
+                opts = check_tls_cert.parse(argv)
+                rc = runner.run("TLS_CERT", lambda progress, o=opts: cert.build_check(o, progress), opts)
+                print(f"(exit {rc})\n")
         finally:
             for _, server in servers:
                 server.stop()

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import json
 import socket
 import sys
-import traceback
 from typing import NoReturn, Optional, Sequence
 
 from .. import __version__
@@ -131,6 +129,8 @@ def _probe(args: argparse.Namespace) -> int:
     obs = probe(ProbeTarget(host, port, args.family or socket.AF_UNSPEC), hello, timeout_s=args.timeout,
                 complete=args.complete)
     if args.json:
+        import json
+
         print(json.dumps(to_dict(obs), indent=2))
     else:
         for line in ladder_lines(obs, times=args.times or args.verbose > 0):
@@ -151,10 +151,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_UNKNOWN
     except Exception as exc:  # noqa: BLE001 - the last guard: one line, never a traceback unless -vvv
         if getattr(args, "verbose", 0) >= 3:
+            import traceback
+
             traceback.print_exc()
         print(f"tlsmon: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_UNKNOWN
     return EXIT_UNKNOWN
+
+
+def console() -> None:
+    """The ``tlsmon`` console script: a short-lived process needs no cyclic garbage collector."""
+    import gc
+
+    gc.disable()
+    code = main()
+    sys.stdout.flush()
+    raise SystemExit(code)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Callable, Optional, Protocol, Union
+from typing import Any, Callable, Optional, Protocol, Union
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
@@ -485,7 +484,7 @@ def _der(data: bytes, pos: int, tag: int | None = None) -> tuple[int, int, int]:
     return data[pos], start, start + n
 
 
-def _spki_algorithm(cert: x509.Certificate) -> bytes:
+def _spki_algorithm(cert: Any) -> bytes:
     """The DER OID contents of the certificate's subjectPublicKeyInfo algorithm (RFC 5280 §4.1)."""
     tbs = cert.tbs_certificate_bytes
     _, pos, _ = _der(tbs, 0, 0x30)
@@ -547,6 +546,8 @@ def _verify(what: str, leaf_der: bytes, scheme: int, signature: bytes, data: byt
     label = f"{what}: {info.name if info else 'unknown scheme'} (0x{scheme:04x})"
     if info is None or (tls13 and not info.tls13):
         raise HandshakeVerifyError(f"{label} is not supported here")
+    from cryptography import x509  # imported here: a failed probe never needs it (import costs ~18 ms)
+
     try:
         cert = x509.load_der_x509_certificate(bytes(leaf_der))
         key = cert.public_key()
