@@ -7,6 +7,7 @@ the kernel), and runs ``tlsmon probe`` against each, then stops them.
 
 from __future__ import annotations
 
+import functools
 import socket
 import ssl
 import sys
@@ -94,6 +95,12 @@ class _Server:
         self._thread.join(2)
 
 
+def _cert_check(opts: Any, progress: Any) -> Any:
+    from .evaluations import cert
+
+    return cert.build_check(opts, progress)
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="tlsmon-demo-") as tmp:
         d = Path(tmp)
@@ -139,7 +146,6 @@ def main() -> int:
             rc = tlsmon_main(["probe", f"127.0.0.1:{closed_port}", "-t", "3"])
             print(f"(exit {rc})\n")
             from .cli import check_tls_cert, runner
-            from .evaluations import cert
 
             cert_runs: list[tuple[str, int, list[str]]] = [
                 ("leaf expires in 12 days, client certificate required", servers[0][1].port, []),
@@ -150,7 +156,7 @@ def main() -> int:
                 argv = ["-H", "localhost", "-p", str(port), "-r", str(d / "root.pem"), "-t", "5", *flags]
                 print(f"### {title}: check_tls_cert {' '.join(argv)}")
                 opts = check_tls_cert.parse(argv)
-                rc = runner.run("TLS_CERT", lambda progress, o=opts: cert.build_check(o, progress), opts)
+                rc = runner.run("TLS_CERT", functools.partial(_cert_check, opts), opts)
                 print(f"(exit {rc})\n")
         finally:
             for _, server in servers:
