@@ -231,6 +231,12 @@ def gather(args: argparse.Namespace, now: datetime, progress: Callable[[str], No
     return _with_revocation(g, args, now, progress)
 
 
+def _isdir(path: str) -> bool:
+    import os
+
+    return os.path.isdir(path)
+
+
 def _stapled(args: argparse.Namespace, target: Any, sni: Optional[str]) -> bool:
     """Python's ssl cannot ask for a staple: one codec probe with status_request does."""
     from ..codec.hello import HelloOptions
@@ -247,17 +253,26 @@ def _with_revocation(g: Gathered, args: argparse.Namespace, now: datetime,
     leaf, issuer = g.chain[0], g.chain[1]
     results = []
     budget = min(args.ocsp_timeout, max(0.1, args.deadline_left() - 0.2))
+    from ..errors import RevocationError
+
     if not args.ignore_ocsp and leaf.ocsp_urls:
-        from ..sources.revocation import check_ocsp
+        from ..sources.revocation import RevocationFacts, check_ocsp
 
         progress("OCSP")
-        results.append(check_ocsp(leaf.der, issuer.der, timeout_s=budget, family=family_of(args), now=now))
+        try:
+            results.append(check_ocsp(leaf.der, issuer.der, timeout_s=budget, family=family_of(args), now=now,
+                                      ca_file=args.rootcert if args.rootcert and not _isdir(args.rootcert) else None))
+        except RevocationError as exc:  # nothing could be asked (e.g. the server's chain is out of order)
+            results.append(RevocationFacts("ocsp", "error", leaf.ocsp_urls[0], str(exc), None, None, None, None))
     if args.crl and leaf.crl_urls:
-        from ..sources.revocation import check_crl
+        from ..sources.revocation import RevocationFacts, check_crl
 
         progress("CRL")
         budget = min(args.ocsp_timeout, max(0.1, args.deadline_left() - 0.2))
-        results.append(check_crl(leaf.der, issuer.der, timeout_s=budget, family=family_of(args), now=now))
+        try:
+            results.append(check_crl(leaf.der, issuer.der, timeout_s=budget, family=family_of(args), now=now))
+        except RevocationError as exc:
+            results.append(RevocationFacts("crl", "error", leaf.crl_urls[0], str(exc), None, None, None, None))
     return Gathered(**{**g.__dict__, "revocation": tuple(results)})
 
 

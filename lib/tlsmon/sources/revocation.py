@@ -269,9 +269,7 @@ def _load_pair(leaf_der: bytes, issuer_der: bytes) -> tuple[x509.Certificate, x5
     except ValueError as exc:
         raise RevocationError(f"cannot read the certificates to check: {exc}") from None
     if leaf.issuer != issuer.subject:
-        raise RevocationError(
-            f"{issuer.subject.rfc4514_string()} is not the issuer of {leaf.subject.rfc4514_string()}"
-        )
+        raise RevocationError(f"{issuer.subject.rfc4514_string()} is not the issuer of {leaf.subject.rfc4514_string()}")
     return leaf, issuer
 
 
@@ -295,9 +293,7 @@ def _when(obj: Any, name: str) -> Optional[datetime]:
     return value
 
 
-def _stale(
-    what: str, this_update: Optional[datetime], next_update: Optional[datetime], now: datetime
-) -> Optional[str]:
+def _stale(what: str, this_update: Optional[datetime], next_update: Optional[datetime], now: datetime) -> Optional[str]:
     if this_update is not None and this_update > now + CLOCK_SKEW:
         return f"{what} not yet valid (thisUpdate {this_update:%Y-%m-%d %H:%M:%S} UTC)"
     if next_update is not None and next_update < now - CLOCK_SKEW:
@@ -411,6 +407,9 @@ def _matching_single(resp: ocsp.OCSPResponse, leaf: x509.Certificate, issuer: x5
 class _FetchError(Exception):
     """One-line reason why nothing usable came back."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()))  # library messages may span lines
+
 
 def _fetch(
     url: str, body: Optional[bytes], *, timeout_s: float, family: int, limit: int, ca_file: Optional[str]
@@ -518,17 +517,21 @@ def _pinned_adapter(server_hostname: str) -> Any:
 def _read_body(response: Any, limit: int, deadline: float) -> bytes:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise _FetchError(f"response larger than {limit // 1024} KiB")
+        raise _FetchError(f"response larger than {_size(limit)}")
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_content(65536):
         size += len(chunk)
         if size > limit:
-            raise _FetchError(f"response larger than {limit // 1024} KiB")
+            raise _FetchError(f"response larger than {_size(limit)}")
         if time.monotonic() > deadline:
             raise _FetchError("timed out reading the response")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _size(limit: int) -> str:
+    return f"{limit / (1024 * 1024):g} MiB" if limit >= 1024 * 1024 else f"{limit / 1024:g} KiB"
 
 
 def _describe(exc: BaseException, where: str) -> str:
@@ -541,7 +544,9 @@ def _describe(exc: BaseException, where: str) -> str:
             continue
         seen.add(id(err))
         if isinstance(err, ssl.SSLCertVerificationError):
-            return f"TLS certificate of {where} not accepted: {err.verify_message}"
+            return f"TLS certificate of {where} not accepted: {getattr(err, 'verify_message', None) or err}"
+        if isinstance(err, ValueError) and type(err).__name__ == "CertificateError":
+            return f"TLS certificate of {where} not accepted: {err}"  # urllib3 2's own host name check
         if isinstance(err, ssl.SSLError):
             return f"TLS failure with {where}: {err.reason or type(err).__name__}"
         if isinstance(err, (socket.timeout, TimeoutError)):

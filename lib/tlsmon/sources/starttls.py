@@ -259,8 +259,11 @@ def _show(data: bytes, limit: int = 160) -> str:
 
 
 def _address_literal(sock: socket.socket) -> str:
-    address = str(sock.getsockname()[0]).split("%", 1)[0]
-    return f"[IPv6:{address}]" if ":" in address else f"[{address}]"
+    """Our EHLO name: the local address as an RFC 5321 §4.1.3 address literal ("localhost" off IP)."""
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return "localhost"
+    address = str(sock.getsockname()[0]).split("%", 1)[0]  # no IPv6 zone index in a literal
+    return f"[IPv6:{address}]" if sock.family == socket.AF_INET6 else f"[{address}]"
 
 
 # -- SMTP (RFC 5321, RFC 3207) and FTP (RFC 959, RFC 4217): numeric replies ---------------------
