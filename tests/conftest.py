@@ -195,3 +195,4 @@ def hostile_peers() -> Iterator[HostilePeers]:
     peers = HostilePeers()
     yield peers
     peers.stop_all()
+from peers.starttls_fixture import starttls_server  # noqa: E402, F401
