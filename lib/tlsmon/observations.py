@@ -113,14 +113,19 @@ class CertificateRequestFacts:
         ca_names_der: the same names, DER-encoded, for structural comparison.
         signature_algorithms: raw SignatureScheme values.
         certificate_types: raw ClientCertificateType values (TLS <= 1.2).
-        post_handshake: sent after the handshake (TLS 1.3 post-handshake auth).
+        when: ``initial`` (in the first handshake), ``renegotiation`` (TLS <= 1.2, inside a
+            later handshake) or ``post_handshake`` (TLS 1.3 post-handshake authentication).
     """
 
     ca_names: tuple[str, ...]
     ca_names_der: tuple[bytes, ...]
     signature_algorithms: tuple[int, ...]
     certificate_types: tuple[int, ...] = ()
-    post_handshake: bool = False
+    when: str = "initial"
+
+    @property
+    def late(self) -> bool:
+        return self.when != "initial"
 
 
 @dataclass(frozen=True)
@@ -182,7 +187,9 @@ class HandshakeObservation:
         alpn: negotiated ALPN protocol.
         certificates: the chain in the order sent.
         ocsp_response: stapled OCSP response (DER) if any.
-        certificate_request: None when no CertificateRequest was seen.
+        certificate_request: the initial handshake's CertificateRequest; None when none was seen.
+        late_certificate_request: one that came later (renegotiation or post-handshake).
+        renegotiation: a renegotiation (TLS <= 1.2) was seen, readable or not.
         alert: the server's alert, if any.
         hello_retry: the server sent a HelloRetryRequest.
         secure_renegotiation: the server answered renegotiation_info (TLS <= 1.2).
@@ -205,6 +212,8 @@ class HandshakeObservation:
     certificates: tuple[CertificateFacts, ...] = ()
     ocsp_response: Optional[bytes] = None
     certificate_request: Optional[CertificateRequestFacts] = None
+    late_certificate_request: Optional[CertificateRequestFacts] = None
+    renegotiation: bool = False
     alert: Optional[AlertFacts] = None
     hello_retry: bool = False
     secure_renegotiation: Optional[bool] = None

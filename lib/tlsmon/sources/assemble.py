@@ -28,7 +28,9 @@ from ..codec.messages import (
     CertificateStatus,
     ClientHello,
     EncryptedExtensions,
+    Finished,
     HandshakeMessage,
+    HelloRequest,
     ServerHello,
     ServerKeyExchange,
     message_name,
@@ -91,14 +93,14 @@ def ca_name_strings(names_der: Sequence[bytes]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def request_facts(msg: CertificateRequest, *, post_handshake: bool = False) -> CertificateRequestFacts:
+def request_facts(msg: CertificateRequest, *, when: str = "initial") -> CertificateRequestFacts:
     names = msg.ca_names
     return CertificateRequestFacts(
         ca_names=ca_name_strings(names),
         ca_names_der=names,
         signature_algorithms=msg.signature_algorithms,
         certificate_types=msg.certificate_types,
-        post_handshake=post_handshake,
+        when=when,
     )
 
 
@@ -143,8 +145,9 @@ def _detail(msg: HandshakeMessage, chain: tuple[CertificateFacts, ...], req: Opt
         shown = [f"{c.subject or '(empty subject)'} (expires {c.not_after:%Y-%m-%d})" for c in chain[:3]]
         more = f", +{len(msg.entries) - 3} more" if len(msg.entries) > 3 else ""
         return f"{len(msg.entries)} cert{'s' if len(msg.entries) != 1 else ''}: " + ", ".join(shown) + more
-    if isinstance(msg, CertificateRequest) and req is not None:
-        names = "; ".join(req.ca_names) if req.ca_names else "none (any CA)"
+    if isinstance(msg, CertificateRequest):
+        ca_names = ca_name_strings(msg.ca_names)
+        names = "; ".join(ca_names) if ca_names else "none (any CA)"
         return f"CAs: {names}"
     if isinstance(msg, ServerKeyExchange):
         if msg.named_group is not None:
@@ -214,6 +217,9 @@ def observation(
     """Assemble the observation of one probe from its events and end state."""
     chain: tuple[CertificateFacts, ...] = ()
     req: Optional[CertificateRequestFacts] = None
+    late_req: Optional[CertificateRequestFacts] = None
+    server_finished = False
+    renegotiation = False
     alert: Optional[AlertFacts] = None
     ocsp: Optional[bytes] = None
     last_name: Optional[str] = None
@@ -226,12 +232,25 @@ def observation(
                 except DecodeError as exc:
                     outcome, phase, error = Outcome.PROTOCOL_ERROR, "certificate", f"server certificate: {exc}"
                 ocsp = ocsp or _ocsp_from_certificate(msg)
-            elif isinstance(msg, CertificateRequest) and req is None:
-                req = request_facts(msg)
+            elif isinstance(msg, CertificateRequest):
+                if not server_finished and req is None:
+                    req = request_facts(msg)
+                elif server_finished and late_req is None:
+                    tls13 = hs is not None and hs.version == 0x0304
+                    late_req = request_facts(msg, when="post_handshake" if tls13 else "renegotiation")
+            elif isinstance(msg, Finished):
+                server_finished = True
+            elif isinstance(msg, HelloRequest):
+                renegotiation = True
             elif isinstance(msg, CertificateStatus) and msg.status_type == 1:
                 ocsp = msg.response
         if isinstance(event, MessageEvent):
             last_name = message_name(event.message)
+            if event.direction == "C->S" and isinstance(event.message, ClientHello) and server_finished:
+                renegotiation = True
+        elif isinstance(event, EncryptedRecordEvent) and event.content_type == 22 and server_finished:
+            renegotiation = renegotiation or (hs is not None and hs.version != 0x0304 and event.direction == "C->S"
+                                              and _client_finished(events, event))
         if isinstance(event, AlertEvent) and event.direction == "S->C" and alert is None:
             alert = AlertFacts(
                 event.alert.level, event.alert.description, event.direction,
@@ -266,6 +285,8 @@ def observation(
         certificates=chain,
         ocsp_response=ocsp,
         certificate_request=req,
+        late_certificate_request=late_req,
+        renegotiation=renegotiation,
         alert=alert,
         hello_retry=bool(hs and hs.hello_retry),
         secure_renegotiation=(ext.find(sh.extensions, ext.ET_RENEGOTIATION_INFO) is not None)
@@ -275,6 +296,19 @@ def observation(
         timings=timings,
         steps=_steps(events, times, chain, req, version),
     )
+
+
+def _client_finished(events: Sequence[Event], upto: Event) -> bool:
+    """The client had sent a protected handshake record (its Finished) before ``upto``."""
+    seen = 0
+    for e in events:
+        if e is upto:
+            break
+        if isinstance(e, EncryptedRecordEvent) and e.direction == "C->S" and e.content_type == 22:
+            seen += 1
+        if isinstance(e, MessageEvent) and e.direction == "C->S" and isinstance(e.message, Finished):
+            seen += 1
+    return seen > 0
 
 
 def _group(hs: Optional[HandshakeState], events: Sequence[Event]) -> Optional[int]:

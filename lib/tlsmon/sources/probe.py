@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Optional
 
@@ -25,8 +25,9 @@ from ..codec.events import (
     ServerFlightComplete,
 )
 from ..codec.hello import TLS13, HelloOptions
+from ..codec.messages import ServerHello
 from ..codec.records import NeedData
-from ..errors import CodecError, DecodeError, LimitExceeded
+from ..errors import CodecError, DecodeError, LimitExceeded, ProbeError
 from ..observations import Endpoint, HandshakeObservation, Outcome, Timings
 from . import assemble, net
 from .net import Failure
@@ -84,6 +85,8 @@ def probe(
     deadline: Optional[float] = None,
     complete: bool = False,
     settle_s: float = 1.0,
+    stop_after_server_hello: bool = False,
+    starttls: Optional[str] = None,
 ) -> HandshakeObservation:
     """Connect to ``target``, send our ClientHello and read the server's flight.
 
@@ -99,6 +102,10 @@ def probe(
             Certificate if one was requested) and wait up to ``settle_s`` for the server's
             verdict, e.g. certificate_required(116). TLS <= 1.2 flights are only read.
         settle_s: how long to wait for that verdict.
+        stop_after_server_hello: hang up as soon as the ServerHello is read (a HelloRetryRequest
+            is answered first): enough to learn the version and suite the server picks, and
+            what scans need. The observation is then COMPLETED without the rest of the flight.
+        starttls: protocol to upgrade first (``smtp``, ``imap``, ... as in ``starttls.negotiate``).
 
     Returns:
         The observation; failures are described in it, never raised.
@@ -107,6 +114,7 @@ def probe(
     run = _Run(start=clock(), clock=clock)
     end = deadline if deadline is not None else run.start + timeout_s
     hs: Optional[ClientHandshake] = None
+    stopped = False
     outcome, phase, error = Outcome.COMPLETED, "complete", None
     sock: Optional[socket.socket] = None
     try:
@@ -115,8 +123,10 @@ def probe(
         sock = net.connect(addrs, end, clock)
         run.address = sock.getpeername()[0]
         run.connect = run.mark()
+        if starttls:
+            _starttls(sock, starttls, hello.server_name or target.host, end, clock)
         hs = ClientHandshake(hello, rng, complete=complete)
-        _exchange(sock, hs, run, end, settle_s if complete else 0.0)
+        stopped = _exchange(sock, hs, run, end, settle_s if complete else 0.0, stop_after_server_hello)
     except Failure as f:
         outcome, phase, error = f.outcome, f.phase, f.message
     finally:
@@ -126,6 +136,8 @@ def probe(
     timings = Timings(run.dns, run.connect, run.first_byte, run.server_hello, run.flight, total)
     endpoint = Endpoint(target.host, target.port, run.address)
     state = assemble.HandshakeState.of_client(hs) if hs is not None else None
+    if stopped and state is not None:
+        state = replace(state, flight_complete=True)  # all that was asked for was read: not a truncated flight
     return assemble.observation(
         endpoint, hello.server_name, hello.versions, started_at, outcome, phase, error, state, run.events,
         run.event_times, timings,
@@ -136,12 +148,25 @@ def _phase(hs: ClientHandshake) -> str:
     return hs.phase
 
 
-def _exchange(sock: socket.socket, hs: ClientHandshake, run: _Run, end: float, settle_s: float = 0.0) -> None:
+def _starttls(sock: socket.socket, protocol: str, host: str, end: float, clock: Callable[[], float]) -> None:
+    from .starttls import negotiate
+
+    try:
+        negotiate(sock, protocol, host, end, clock)
+    except ProbeError as exc:
+        outcome = {"timeout": Outcome.TIMEOUT, "reset": Outcome.RESET}.get(exc.kind, Outcome.NOT_TLS)
+        raise Failure(outcome, "starttls", str(exc)) from None
+
+
+def _exchange(sock: socket.socket, hs: ClientHandshake, run: _Run, end: float, settle_s: float = 0.0,
+              stop_after_server_hello: bool = False) -> bool:
     """Drive the handshake until the server flight is complete, an alert, EOF or the deadline.
 
     With ``settle_s`` > 0 and TLS 1.3, the handshake has been completed by the codec (empty
     Certificate if one was requested, then Finished): keep reading up to ``settle_s`` seconds
     for the server's verdict (NewSessionTicket, data, an alert such as certificate_required).
+    With ``stop_after_server_hello``, return True as soon as a ServerHello (not a
+    HelloRetryRequest) is read; False in every other case.
     """
     settling = False
     while True:
@@ -170,7 +195,7 @@ def _exchange(sock: socket.socket, hs: ClientHandshake, run: _Run, end: float, s
                 _receive(sock, hs, run, end)
             except Failure as f:
                 if f.outcome is Outcome.TIMEOUT:
-                    return  # the server said nothing more within the settle time: no verdict is a verdict
+                    return False  # the server said nothing more within the settle time: no verdict is a verdict
                 raise
             continue
         run.events.append(event)
@@ -179,22 +204,25 @@ def _exchange(sock: socket.socket, hs: ClientHandshake, run: _Run, end: float, s
             run.received_any_record = True
             if run.server_hello is None:
                 run.server_hello = run.mark()
+            if stop_after_server_hello and isinstance(event.message, ServerHello) \
+                    and not event.message.is_hello_retry_request:
+                return True
             if settling:
-                return  # a ticket or a post-handshake request: the server accepted our Finished
+                return False  # a ticket or a post-handshake request: the server accepted our Finished
         elif isinstance(event, (AlertEvent, ChangeCipherSpecEvent)):
             run.received_any_record = True
         elif isinstance(event, ApplicationDataEvent) and settling:
-            return
+            return False
         if isinstance(event, ServerFlightComplete):
             run.flight = run.mark()
             if settle_s <= 0 or hs.version != TLS13:
-                return
+                return False
             settling = True
             end = min(end, run.clock() + settle_s)
         if isinstance(event, AlertEvent) and event.alert.level == 2:
-            return
+            return False
         if isinstance(event, ConnectionClosed):
-            return
+            return False
 
 
 def _receive(sock: socket.socket, hs: ClientHandshake, run: _Run, end: float) -> None:

@@ -64,6 +64,11 @@ class TlsClientOptions:
         read_after_s: after a TLS 1.3 handshake in which a client certificate was requested,
             read this long for the server's verdict (certificate_required comes only after our
             Finished; a server that accepts sends a NewSessionTicket at once).
+        request: bytes to send once the handshake is done (an HTTP request with
+            ``Connection: close``); the answer is read until the server closes, up to
+            ``max_response`` bytes or the deadline. A renegotiation (TLS <= 1.2) or a
+            post-handshake CertificateRequest (TLS 1.3) it provokes is handled by OpenSSL
+            and seen by the observer.
         ignore_time: verify the chain as if now were within every validity period (the
             caller checks dates itself, element by element), so that an expired certificate
             does not hide other verification errors.
@@ -80,6 +85,8 @@ class TlsClientOptions:
     starttls: Optional[str] = None
     read_after_s: float = 0.0
     ignore_time: bool = False
+    request: Optional[bytes] = None
+    max_response: int = 64 * 1024
 
 
 # OpenSSL's X509_V_FLAG_NO_CHECK_TIME (x509_vfy.h); Python passes verify_flags through.
@@ -96,6 +103,9 @@ class PlatformVerdict:
         verify_code, verify_message: OpenSSL's X509 verification result on failure.
         ssl_error: OpenSSL's reason when the handshake failed otherwise.
         version, cipher: as OpenSSL names them, when the handshake completed.
+        response: what the server answered to ``request`` (at most ``max_response`` bytes).
+        after_error: OpenSSL's reason when the connection failed after the handshake
+            (e.g. an alert during a renegotiation or after post-handshake authentication).
     """
 
     handshake_ok: bool
@@ -105,6 +115,8 @@ class PlatformVerdict:
     ssl_error: Optional[str] = None
     version: Optional[str] = None
     cipher: Optional[str] = None
+    response: Optional[bytes] = None
+    after_error: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +288,7 @@ def _drive(
     def flush() -> None:
         data = outgoing.read()
         if data:
+            observer.add_keylog(keylog.read_new())  # secrets OpenSSL derived while writing these bytes
             observer.client_bytes(data)
             try:
                 sock.sendall(data)
@@ -322,10 +335,52 @@ def _drive(
             observer.add_keylog(keylog.read_new())
     flush()
     collect()
-    if verdict.handshake_ok and opts.read_after_s > 0 and observer.version == 0x0304 and observer.certificate_requests:
+    if verdict.handshake_ok and opts.request is not None:
+        verdict = _converse(obj, verdict, opts, flush, pull, observer, keylog, collect, end, clock)
+    elif verdict.handshake_ok and opts.read_after_s > 0 and observer.version == 0x0304 and observer.requests:
         until = min(end, clock() + opts.read_after_s)
         verdict = _read_after(obj, verdict, flush, pull, observer, keylog, collect, until, clock)
     return verdict
+
+
+def _converse(obj: ssl.SSLObject, verdict: PlatformVerdict, opts: TlsClientOptions, flush: Callable[[], None],
+              pull: Callable[[str, Optional[float]], bool], observer: PassiveObserver, keylog: _Keylog,
+              collect: Callable[[], None], end: float, clock: Callable[[], float]) -> PlatformVerdict:
+    """Send ``opts.request`` and read the answer until EOF, the size bound or the deadline."""
+    assert opts.request is not None
+    response = bytearray()
+    after_error: Optional[str] = None
+    try:
+        obj.write(opts.request)
+        while len(response) < opts.max_response:
+            try:
+                chunk = obj.read(16384)
+                if not chunk:
+                    break
+                response += chunk
+            except ssl.SSLWantReadError:
+                flush()
+                observer.add_keylog(keylog.read_new())
+                collect()
+                if not pull("the server's answer to our request", None):
+                    continue  # EOF: let OpenSSL report how the stream ended
+            except ssl.SSLWantWriteError:
+                flush()
+    except ssl.SSLZeroReturnError:
+        pass  # close_notify: the answer is complete
+    except ssl.SSLEOFError:
+        pass  # closed without close_notify after answering: common, and the answer is what matters
+    except ssl.SSLError as exc:
+        after_error = exc.reason or str(exc)
+    except Failure as f:
+        if f.outcome is not Outcome.TIMEOUT or not response:
+            after_error = f.message
+    finally:
+        flush()
+        observer.add_keylog(keylog.read_new())
+        collect()
+    return PlatformVerdict(verdict.handshake_ok, verdict.verified, verdict.verify_code, verdict.verify_message,
+                           verdict.ssl_error, verdict.version, verdict.cipher, bytes(response), after_error)
 
 
 def _read_after(obj: ssl.SSLObject, verdict: PlatformVerdict, flush: Callable[[], None],
