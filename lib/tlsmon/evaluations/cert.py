@@ -55,9 +55,16 @@ def _days(days: float) -> str:
     return f"{days:.1f}" if abs(days) < 100 else f"{days:.0f}"
 
 
+def short_name(facts: CertificateFacts) -> str:
+    """``CN=www.example.org`` when there is a CN, else the whole subject (RFC 4514)."""
+    if facts.common_name:
+        return f"CN={facts.common_name}"
+    return facts.subject or "(empty subject)"
+
+
 def expiry_text(facts: CertificateFacts, index: int, now: datetime) -> str:
     """``CN=localhost expires in 9.8 days (2026-12-14 10:00 UTC)``; chain elements after the first are named."""
-    who = facts.subject or "(empty subject)"
+    who = short_name(facts)
     if index > 1:
         who += f" (chain element {index})"
     days = cc.days_left(facts, now)
@@ -100,7 +107,7 @@ def name_findings(leaf: CertificateFacts, names: list[str], require_san: bool) -
 def algorithm_findings(chain: tuple[CertificateFacts, ...], ignore_sig_alg: bool) -> tuple[Finding, ...]:
     out = []
     for i, facts in enumerate(chain, 1):
-        who = facts.subject if i == 1 else f"{facts.subject} (chain element {i})"
+        who = short_name(facts) if i == 1 else f"{short_name(facts)} (chain element {i})"
         weak = cc.weak_signature(facts)
         # A self-signed root's own signature is never checked by anyone: skip it.
         if weak and not ignore_sig_alg and not (facts.self_issued and i > 1):
@@ -115,7 +122,7 @@ def validity_findings(leaf: CertificateFacts, now: datetime, maximum_days: Optio
                       check_eku: bool) -> tuple[Finding, ...]:
     out = []
     if cc.not_yet_valid(leaf, now):
-        out.append(Finding(CRITICAL, f"{leaf.subject} is not valid before {_when(leaf.not_before)}"))
+        out.append(Finding(CRITICAL, f"{short_name(leaf)} is not valid before {_when(leaf.not_before)}"))
     if maximum_days is not None and cc.validity_days(leaf) > maximum_days:
         out.append(Finding(CRITICAL, f"validity of {cc.validity_days(leaf):.0f} days is longer than the maximum "
                                      f"{maximum_days:g}"))
