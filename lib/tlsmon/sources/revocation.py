@@ -17,12 +17,10 @@ original ``Host`` header (and, for https, the original SNI and certificate name)
 from __future__ import annotations
 
 import socket
-import ssl
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, Optional
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -31,10 +29,9 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, p
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtendedKeyUsageOID, ExtensionOID
 
-from .. import __version__
 from ..errors import RevocationError
 from ..x509facts import certificate_facts
-from . import net
+from .web import FetchError, fetch
 
 __all__ = [
     "MAX_OCSP_RESPONSE_SIZE",
@@ -115,7 +112,7 @@ def check_ocsp(
         url = _first_http_url(certificate_facts(leaf_der).ocsp_urls, "OCSP")
     request = ocsp.OCSPRequestBuilder().add_certificate(leaf, issuer, hashes.SHA1()).build()
     try:
-        body = _fetch(
+        body = fetch(
             url,
             request.public_bytes(serialization.Encoding.DER),
             timeout_s=timeout_s,
@@ -123,7 +120,7 @@ def check_ocsp(
             limit=MAX_OCSP_RESPONSE_SIZE,
             ca_file=ca_file,
         )
-    except _FetchError as exc:
+    except FetchError as exc:
         return RevocationFacts("ocsp", "error", url, reason=str(exc))
     return ocsp_response_facts(body, leaf_der, issuer_der, url=url, now=now)
 
@@ -147,8 +144,8 @@ def check_crl(
     if url is None:
         url = _first_http_url(certificate_facts(leaf_der).crl_urls, "CRL")
     try:
-        body = _fetch(url, None, timeout_s=timeout_s, family=family, limit=MAX_CRL_SIZE, ca_file=ca_file)
-    except _FetchError as exc:
+        body = fetch(url, None, timeout_s=timeout_s, family=family, limit=MAX_CRL_SIZE, ca_file=ca_file)
+    except FetchError as exc:
         return RevocationFacts("crl", "error", url, reason=str(exc))
     return crl_facts(body, leaf_der, issuer_der, url=url, now=now)
 
@@ -402,157 +399,3 @@ def _matching_single(resp: ocsp.OCSPResponse, leaf: x509.Certificate, issuer: x5
 
 
 # -- HTTP -----------------------------------------------------------------------------------------
-
-
-class _FetchError(Exception):
-    """One-line reason why nothing usable came back."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()))  # library messages may span lines
-
-
-def _fetch(
-    url: str, body: Optional[bytes], *, timeout_s: float, family: int, limit: int, ca_file: Optional[str]
-) -> bytes:
-    """POST ``body`` as an OCSP request, or GET when it is None; the 200 response's body."""
-    import requests  # lazily: see the module docstring
-
-    deadline = time.monotonic() + timeout_s
-    with requests.Session() as session:
-        session.trust_env = False  # no proxies, .netrc or CA bundle from the environment
-        for _hop in range(MAX_REDIRECTS + 1):
-            response = _send(session, url, body, timeout_s, deadline, family, ca_file)
-            try:
-                if body is None and response.is_redirect:
-                    url = urljoin(url, response.headers["location"])
-                    continue
-                if response.status_code != 200:
-                    raise _FetchError(f"HTTP {response.status_code} {response.reason or ''}".rstrip())
-                return _read_body(response, limit, deadline)
-            except requests.exceptions.RequestException as exc:
-                raise _FetchError(_describe(exc, "reading the response")) from None
-            finally:
-                response.close()
-    raise _FetchError(f"more than {MAX_REDIRECTS} redirects")
-
-
-def _send(
-    session: Any,
-    url: str,
-    body: Optional[bytes],
-    timeout_s: float,
-    deadline: float,
-    family: int,
-    ca_file: Optional[str],
-) -> Any:
-    """Resolve the URL's host in ``family`` and send to each address in turn until one connects."""
-    import requests
-
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise _FetchError(f"unsupported URL scheme '{scheme}'")
-    try:
-        host, port = parts.hostname, parts.port or (443 if scheme == "https" else 80)
-    except ValueError:
-        raise _FetchError(f"bad port in URL {url}") from None
-    if not host:
-        raise _FetchError(f"no host in URL {url}")
-    try:
-        addresses = net.resolve(host, port, family, deadline, time.monotonic)
-    except net.Failure as exc:
-        raise _FetchError(exc.message) from None
-    if scheme == "https":
-        session.mount("https://", _pinned_adapter(host))
-    headers = {"Host": parts.netloc.rpartition("@")[2], "User-Agent": f"tlsmon/{__version__}"}
-    if body is not None:
-        headers.update({"Content-Type": "application/ocsp-request", "Accept": "application/ocsp-response"})
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    last = _FetchError(f"timed out before connecting to {host}")
-    for *_, sockaddr in addresses:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        ip = str(sockaddr[0])
-        where = f"{ip} port {port}"
-        literal = "[" + ip.replace("%", "%25") + "]" if ":" in ip else ip
-        try:
-            return session.request(
-                "GET" if body is None else "POST",
-                f"{scheme}://{literal}:{port}{target}",
-                data=body,
-                headers=headers,
-                timeout=(remaining, remaining),
-                stream=True,
-                allow_redirects=False,
-                verify=ca_file or True,
-            )
-        except requests.exceptions.ConnectTimeout:
-            last = _FetchError(f"connecting to {where} timed out")
-        except requests.exceptions.SSLError as exc:
-            raise _FetchError(_describe(exc, where)) from None
-        except requests.exceptions.ConnectionError as exc:
-            last = _FetchError(_describe(exc, where))
-        except requests.exceptions.Timeout:
-            raise _FetchError(f"no answer from {where} within {timeout_s:g} s") from None
-        except requests.exceptions.RequestException as exc:
-            raise _FetchError(_describe(exc, where)) from None
-    raise last
-
-
-def _pinned_adapter(server_hostname: str) -> Any:
-    """An HTTPAdapter that connects to whatever address the URL names but sends SNI for, and
-    checks the certificate against, ``server_hostname``."""
-    from requests.adapters import HTTPAdapter
-
-    class _PinnedHostAdapter(HTTPAdapter):
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["server_hostname"] = server_hostname
-            kwargs["assert_hostname"] = server_hostname
-            super().init_poolmanager(*args, **kwargs)
-
-    return _PinnedHostAdapter()
-
-
-def _read_body(response: Any, limit: int, deadline: float) -> bytes:
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _FetchError(f"response larger than {_size(limit)}")
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(65536):
-        size += len(chunk)
-        if size > limit:
-            raise _FetchError(f"response larger than {_size(limit)}")
-        if time.monotonic() > deadline:
-            raise _FetchError("timed out reading the response")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _size(limit: int) -> str:
-    return f"{limit / (1024 * 1024):g} MiB" if limit >= 1024 * 1024 else f"{limit / 1024:g} KiB"
-
-
-def _describe(exc: BaseException, where: str) -> str:
-    """One line from the OS or TLS error at the root of a requests exception chain."""
-    todo: list[BaseException] = [exc]
-    seen: set[int] = set()
-    while todo:
-        err = todo.pop(0)
-        if id(err) in seen:
-            continue
-        seen.add(id(err))
-        if isinstance(err, ssl.SSLCertVerificationError):
-            return f"TLS certificate of {where} not accepted: {getattr(err, 'verify_message', None) or err}"
-        if isinstance(err, ValueError) and type(err).__name__ == "CertificateError":
-            return f"TLS certificate of {where} not accepted: {err}"  # urllib3 2's own host name check
-        if isinstance(err, ssl.SSLError):
-            return f"TLS failure with {where}: {err.reason or type(err).__name__}"
-        if isinstance(err, (socket.timeout, TimeoutError)):
-            return f"{where}: timed out"
-        if isinstance(err, OSError) and err.strerror:
-            return f"{where}: {err.strerror}"
-        linked = [err.__cause__, err.__context__, getattr(err, "reason", None), *err.args]
-        todo.extend(e for e in linked if isinstance(e, BaseException))
-    return f"{where}: {type(exc).__name__}"
