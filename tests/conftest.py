@@ -196,3 +196,4 @@ def hostile_peers() -> Iterator[HostilePeers]:
     yield peers
     peers.stop_all()
 from peers.starttls_fixture import starttls_server  # noqa: E402, F401
+from peers.apache_fixture import apache_server  # noqa: E402, F401

@@ -207,7 +207,7 @@ def connect_tls(
     observer = PassiveObserver(wait_for_keys=True)
     times: list[float] = []
     events: list[Event] = []
-    marks: dict[str, Optional[float]] = {"dns": None, "connect": None, "first_byte": None}
+    marks: dict[str, Optional[float]] = {"dns": None, "connect": None, "first_byte": None, "handshake": None}
     outcome, phase, error = Outcome.COMPLETED, "complete", None
     verdict = PlatformVerdict(handshake_ok=False)
     address: Optional[str] = None
@@ -251,7 +251,7 @@ def connect_tls(
         observer.version, observer.cipher_suite, observer.group, observer.server_hello,
         observer.hello_retry is not None, observer.state,
         flight_complete=verdict.handshake_ok or _flight_complete(events, tls13) or verdict.verified is False,
-        connected=verdict.handshake_ok,
+        connected=False,  # how the server ended the connection afterwards is judged from the verdict
     )
     server_alert = any(isinstance(e, AlertEvent) and e.direction == "S->C" for e in events)
     if outcome is Outcome.COMPLETED and not verdict.handshake_ok and not server_alert and verdict.verified is not False:
@@ -262,7 +262,9 @@ def connect_tls(
     total = clock() - start
     server_hello_t = next((t for e, t in zip(events, times) if isinstance(e, MessageEvent)
                            and e.direction == "S->C"), None)
-    timings = Timings(marks["dns"], marks["connect"], marks["first_byte"], server_hello_t, None, total)
+    # flight_complete: when the platform library finished (or abandoned) the handshake.
+    timings = Timings(marks["dns"], marks["connect"], marks["first_byte"], server_hello_t, marks.get("handshake"),
+                      total)
     obs = assemble.observation(
         Endpoint(target.host, target.port, address), opts.server_name, (), started_at, outcome, phase, error,
         state, events, times, timings,
@@ -333,6 +335,7 @@ def _drive(
             verdict = PlatformVerdict(False, None, ssl_error=exc.reason or str(exc))
         finally:
             observer.add_keylog(keylog.read_new())
+    marks["handshake"] = clock() - start  # done, or abandoned: either way the handshake's duration
     flush()
     collect()
     if verdict.handshake_ok and opts.request is not None:
