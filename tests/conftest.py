@@ -195,5 +195,6 @@ def hostile_peers() -> Iterator[HostilePeers]:
     peers = HostilePeers()
     yield peers
     peers.stop_all()
-from peers.starttls_fixture import starttls_server  # noqa: E402, F401
 from peers.apache_fixture import apache_server  # noqa: E402, F401
+from peers.nginx import nginx_server  # noqa: E402, F401
+from peers.starttls_fixture import starttls_server  # noqa: E402, F401

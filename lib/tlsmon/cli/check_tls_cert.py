@@ -61,6 +61,7 @@ def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    help="state when the OCSP/CRL check itself fails (default warning)")
     p.add_argument("--crl", action="store_true", help="check the CRL distribution point")
     p.add_argument("--require-ocsp-stapling", action="store_true", help="CRITICAL unless the server staples OCSP")
+    p.set_defaults(ignore_ocsp=False)
     args = p.parse_args(argv)
     if not args.file and not args.host:
         p.error("-H/--host or -f/--file is required")
@@ -68,6 +69,7 @@ def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         p.error("use either -H/--host or -f/--file")
     if args.critical > args.warning:
         p.error(f"-c ({args.critical:g}) must not be larger than -w ({args.warning:g})")
+    protocol_port = None
     if args.protocol:
         from ..sources.starttls import ACCEPTED_PROTOCOLS, DEFAULT_PORTS
 
@@ -75,8 +77,9 @@ def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         if proto not in ACCEPTED_PROTOCOLS and proto != "tls":
             p.error(f"unknown protocol {args.protocol!r} (one of {', '.join(ACCEPTED_PROTOCOLS)})")
         args.protocol = proto
-        if "-p" not in (argv or []) and "--port" not in (argv or []):
-            args.port = DEFAULT_PORTS.get(proto, args.port)
+        protocol_port = DEFAULT_PORTS.get(proto)
+    args.port = options.port_or(args, protocol_port)
+    options.compile_patterns(p, args, "issuer", "org", "serial")
     if args.clientkey and not args.clientcert:
         p.error("-K/--clientkey needs -C/--clientcert")
     end = time.monotonic() + args.timeout

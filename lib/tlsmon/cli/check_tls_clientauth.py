@@ -55,16 +55,15 @@ def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                    help="with -C: do not verify the server's certificate on the mutual TLS connection")
     args = p.parse_args(argv)
     args.path = "/"
+    url_port = None
     if args.url:
         from ..evaluations.clientauth import url_target
 
         try:
-            host, port, args.path = url_target(args.url)
+            host, url_port, args.path = url_target(args.url)
         except UsageError as exc:
             p.error(str(exc))
         args.host = args.host or host
-        if "-p" not in (argv or []) and "--port" not in (argv or []):
-            args.port = port
     if not args.host:
         p.error("-H/--host or -u/--url is required")
     if args.protocol:
@@ -76,8 +75,8 @@ def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         if args.url:
             p.error("-u/--url and -P/--protocol exclude each other")
         args.protocol = None if proto == "https" else proto
-        if args.protocol and "-p" not in (argv or []) and "--port" not in (argv or []):
-            args.port = DEFAULT_PORTS.get(proto, args.port)
+        url_port = DEFAULT_PORTS.get(proto)
+    args.port = options.port_or(args, url_port)
     if args.clientkey and not args.clientcert:
         p.error("-K/--clientkey needs -C/--clientcert")
     if args.client_cert_critical > args.client_cert_warning:

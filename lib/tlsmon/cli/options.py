@@ -15,7 +15,7 @@ from typing import NoReturn, Optional
 from .. import __version__
 from ..errors import UsageError
 
-__all__ = ["PluginParser", "parser", "read_secret", "family_of", "OUTPUTS"]
+__all__ = ["PluginParser", "parser", "read_secret", "family_of", "port_or", "compile_patterns", "OUTPUTS"]
 
 OUTPUTS = ("nagios", "json")
 
@@ -68,7 +68,9 @@ def parser(
     p.add_argument("-V", "--version", action="version", version=f"{prog} (tlsmon {__version__})")
     if target:
         p.add_argument("-H", "--host", help="host name or address to connect to")
-        p.add_argument("-p", "--port", type=_port, default=default_port, help=f"TCP port (default {default_port})")
+        # None when not given, so that a protocol's own port (-P smtp: 25) can apply; see port_or().
+        p.add_argument("-p", "--port", type=_port, default=None, help=f"TCP port (default {default_port})")
+        p.set_defaults(default_port=default_port)
         p.add_argument("--sni", metavar="NAME", help="server name to send (default: the host, unless an address)")
         fam = p.add_mutually_exclusive_group()
         fam.add_argument("-4", dest="family", action="store_const", const=socket.AF_INET,
@@ -84,6 +86,26 @@ def parser(
                    help="more detail lines; -vvv also shows tracebacks of internal errors")
     p.add_argument("--output", choices=outputs, default="nagios", help="output format (default nagios)")
     return p
+
+
+def port_or(args: argparse.Namespace, protocol_port: Optional[int] = None) -> int:
+    """The port given with -p, else the protocol's, else the plugin's default."""
+    if args.port is not None:
+        return int(args.port)
+    return int(protocol_port or args.default_port)
+
+
+def compile_patterns(p: argparse.ArgumentParser, args: argparse.Namespace, *names: str) -> None:
+    """Check regular-expression options before any connection (a bad one is a usage error)."""
+    import re
+
+    for name in names:
+        value = getattr(args, name, None)
+        if value:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                p.error(f"--{name.replace('_', '-')} {value!r} is not a valid regular expression: {exc}")
 
 
 def family_of(args: argparse.Namespace) -> int:

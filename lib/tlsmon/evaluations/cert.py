@@ -209,9 +209,14 @@ def gather(args: argparse.Namespace, now: datetime, progress: Callable[[str], No
     host = args.host
     sni = args.sni or (None if _is_ip(host) else host)
     client = None
+    identity = None
     if args.clientcert:
-        password = read_secret(args.clientpass_file, "TLSMON_CLIENTPASS")
-        client = ClientCredentials(args.clientcert, args.clientkey, password)
+        from ..sources.credentials import load_client_credentials
+
+        # Checked before any traffic: a wrong password or mismatching key is UNKNOWN, never a prompt.
+        identity = load_client_credentials(args.clientcert, args.clientkey,
+                                           read_secret(args.clientpass_file, "TLSMON_CLIENTPASS"))
+        client = ClientCredentials(identity.cert_path, identity.key_path, identity.password)
     opts = TlsClientOptions(server_name=sni, rootcert=args.rootcert, client=client,
                             starttls=args.protocol if args.protocol not in (None, "https", "tls") else None,
                             read_after_s=0.5, ignore_time=True)
@@ -219,8 +224,11 @@ def gather(args: argparse.Namespace, now: datetime, progress: Callable[[str], No
     target = ProbeTarget(host, args.port, family_of(args))
     try:
         result = connect_tls(target, opts, timeout_s=args.deadline_left(), now=now)
-    except (OSError, ValueError) as exc:  # local problems: unreadable key, bad CA file, wrong password
+    except (OSError, ValueError) as exc:  # local problems: an unreadable or bad CA file
         raise UsageError(f"cannot set up TLS: {getattr(exc, 'strerror', None) or exc}") from None
+    finally:
+        if identity is not None:
+            identity.close()
     obs, verdict = result.observation, result.verdict
     client_auth, detail = "none", ""
     if obs.certificate_request is not None:

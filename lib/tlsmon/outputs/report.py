@@ -83,7 +83,8 @@ def from_check(check: Any, name: str, details: tuple[str, ...] = (), facts: Opti
         metric = result.metric
         label = metric.name if metric is not None else "check"
         results.append(ResultLine(label, STATE_NAMES.get(int(result.state), "UNKNOWN"), str(result.hint or "")))
-    for result in check.results:
+    # Perfdata in the order the resource produced its metrics (stable), not sorted by state.
+    for result in getattr(check.results, "results", check.results):
         metric = result.metric
         if metric is None or metric.contextobj is None:
             continue

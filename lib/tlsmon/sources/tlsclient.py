@@ -22,7 +22,7 @@ from typing import Callable, Optional
 from ..codec.events import AlertEvent, Event, MessageEvent
 from ..codec.messages import Finished, ServerHelloDone
 from ..codec.observer import PassiveObserver
-from ..errors import CodecError, ProbeError
+from ..errors import CodecError, DecodeError, LimitExceeded, ProbeError
 from ..observations import Endpoint, HandshakeObservation, Outcome, Timings
 from . import assemble, net
 from .net import Failure
@@ -69,9 +69,10 @@ class TlsClientOptions:
             ``max_response`` bytes or the deadline. A renegotiation (TLS <= 1.2) or a
             post-handshake CertificateRequest (TLS 1.3) it provokes is handled by OpenSSL
             and seen by the observer.
-        ignore_time: verify the chain as if now were within every validity period (the
-            caller checks dates itself, element by element), so that an expired certificate
-            does not hide other verification errors.
+        ignore_time: verify the chain as if now were within every validity period, and at
+            OpenSSL security level 0 (no key-size or digest policy): the caller checks dates,
+            keys and signatures itself, element by element, so that an expired certificate
+            or an RSA-1024 key does not hide other verification errors or read as "untrusted".
     """
 
     server_name: Optional[str] = None
@@ -138,6 +139,7 @@ def _context(opts: TlsClientOptions) -> ssl.SSLContext:
             ctx.load_verify_locations(cafile=opts.rootcert)
         if opts.ignore_time:
             ctx.verify_flags = ssl.VerifyFlags(int(ctx.verify_flags) | _X509_V_FLAG_NO_CHECK_TIME)
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
     else:
         ctx.verify_mode = ssl.CERT_NONE
     if opts.min_version is not None:
@@ -149,7 +151,9 @@ def _context(opts: TlsClientOptions) -> ssl.SSLContext:
     if opts.post_handshake_auth:
         ctx.post_handshake_auth = True
     if opts.client is not None:
-        ctx.load_cert_chain(opts.client.cert_path, opts.client.key_path, password=opts.client.password)
+        password = opts.client.password
+        # A callable: OpenSSL must never prompt on a terminal for a missing password.
+        ctx.load_cert_chain(opts.client.cert_path, opts.client.key_path, password=lambda: password or b"")
     return ctx
 
 
@@ -236,7 +240,11 @@ def connect_tls(
     except Failure as f:
         outcome, phase, error = f.outcome, f.phase, f.message
     except CodecError as exc:
-        outcome, phase, error = Outcome.PROTOCOL_ERROR, observer.state, f"malformed TLS from the server: {exc}"
+        seen_server = any(getattr(e, "direction", "") == "S->C" for e in events) or observer.server_hello is not None
+        if isinstance(exc, DecodeError) and not isinstance(exc, LimitExceeded) and not seen_server:
+            outcome, phase, error = Outcome.NOT_TLS, "server_hello", f"the server did not answer in TLS ({exc.reason})"
+        else:
+            outcome, phase, error = Outcome.PROTOCOL_ERROR, observer.state, f"malformed TLS from the server: {exc}"
     finally:
         keylog.remove()
         if sock is not None:
