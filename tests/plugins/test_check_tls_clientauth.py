@@ -265,3 +265,36 @@ def test_json_output(openssl_server, ecdsa_chain1, client_ca):
     assert doc["facts"]["classification"] == "required"
     assert doc["facts"]["ca_names"] == [client_ca.subject_rfc4514]
     assert {m["label"] for m in doc["metrics"]} >= {"cert_request", "ca_names", "handshake_time"}
+
+
+# --- nginx: ssl_verify_client does not fail the handshake, it answers HTTP 400 --------------------------
+
+
+@pytest.mark.parametrize("tls", ["TLSv1.2", "TLSv1.3"])
+@pytest.mark.parametrize("mode, expected", [("on", "required"), ("optional", "optional"),
+                                            ("optional_no_ca", "optional")])
+def test_nginx_verify_client(nginx_server, ecdsa_chain1, client_ca, tls, mode, expected):
+    extra = (f"        ssl_verify_client {mode};\n"
+             f"        ssl_client_certificate {client_ca.pem_path};")
+    server = nginx_server(ecdsa_chain1, protocols=tls, extra=extra)
+    proc = run("-H", "127.0.0.1", "-p", str(server.port), "--sni", "localhost", "--expect", expected,
+               "--require-client-cert", client_ca.subject_rfc4514, "-v")
+    assert proc.returncode == 0, proc.stdout
+    assert f"client certificate {expected} (CAs: {client_ca.subject_rfc4514})" in status(proc)
+    if mode == "on":
+        assert "No required SSL certificate was sent" in proc.stdout
+
+
+def test_nginx_mutual_tls_over_http(nginx_server, ecdsa_chain1, client_ca, client_cert, other_client_ca):
+    extra = (f"        ssl_verify_client on;\n"
+             f"        ssl_client_certificate {client_ca.pem_path};")
+    server = nginx_server(ecdsa_chain1, extra=extra)
+    url = f"https://localhost:{server.port}/"
+    base = ("-u", url, "-H", "127.0.0.1", "-r", str(ecdsa_chain1.ca_pem_path))
+    proc = run(*base, "-C", str(client_cert.cert_pem_path), "-K", str(client_cert.key_path))
+    assert proc.returncode == 0, proc.stdout
+    assert "mutual TLS OK: GET / answered 200" in status(proc)
+    stranger = other_client_ca.issue_client_cert("stranger")
+    proc = run(*base, "-C", str(stranger.cert_pem_path), "-K", str(stranger.key_path))
+    assert proc.returncode == 2
+    assert "answered 400" in status(proc)
