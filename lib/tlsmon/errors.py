@@ -80,3 +80,19 @@ class CertificateFileError(TlsmonError):
 
 class RevocationError(TlsmonError):
     """A revocation check cannot be attempted: no responder URL, or unreadable input certificates."""
+
+
+class CaptureError(TlsmonError):
+    """A capture file or stream could not be read."""
+
+
+class UnknownCaptureFormat(CaptureError):
+    """The magic number names no format we read."""
+
+
+class TruncatedCapture(CaptureError):
+    """The capture ends inside a record or block."""
+
+
+class CorruptCapture(CaptureError):
+    """A record or block is malformed (impossible length, bad block type, ...)."""

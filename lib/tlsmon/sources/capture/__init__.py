@@ -1,0 +1,1 @@
+"""Capture sources: files and streams of captured frames -> TCP segments -> TLS connections."""
