@@ -3,14 +3,16 @@
 Readers (pcap, pcapng, Network Monitor) yield ``Frame``s in file order; the link-layer and
 IP/TCP decoder turns a frame into a ``Segment`` (or nothing, for non-TCP traffic);
 reassembly consumes segments. No I/O here.
+
+Both are ``NamedTuple``s rather than frozen dataclasses: one is made per packet, and a
+tuple is built several times faster (captures run to millions of packets).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Union
+from typing import NamedTuple, Union
 
-__all__ = ["Frame", "Segment", "Payload", "LINKTYPE_ETHERNET", "LINKTYPE_RAW", "LINKTYPE_NULL",
+__all__ = ["Frame", "Segment", "Payload", "FIN", "SYN", "RST", "PSH", "ACK", "LINKTYPE_ETHERNET", "LINKTYPE_RAW", "LINKTYPE_NULL",
            "LINKTYPE_LOOP", "LINKTYPE_LINUX_SLL", "LINKTYPE_LINUX_SLL2", "LINKTYPE_IPV4", "LINKTYPE_IPV6"]
 
 Payload = Union[bytes, memoryview]
@@ -26,8 +28,7 @@ LINKTYPE_IPV6 = 229
 LINKTYPE_LINUX_SLL2 = 276
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):
     """One captured frame.
 
     Attributes:
@@ -47,8 +48,7 @@ class Frame:
     interface: int = 0
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     """One TCP segment.
 
     Attributes:
@@ -73,7 +73,6 @@ class Segment:
     payload: Payload
     truncated: bool = False
 
-    FIN = 0x01
-    SYN = 0x02
-    RST = 0x04
-    ACK = 0x10
+
+# TCP flags (RFC 9293 §3.1)
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
