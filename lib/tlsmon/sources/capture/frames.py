@@ -12,8 +12,24 @@ from __future__ import annotations
 
 from typing import NamedTuple, Union
 
-__all__ = ["Frame", "Segment", "Payload", "FIN", "SYN", "RST", "PSH", "ACK",
-           "LINKTYPE_ETHERNET", "LINKTYPE_RAW", "LINKTYPE_NULL", "LINKTYPE_LOOP", "LINKTYPE_LINUX_SLL", "LINKTYPE_LINUX_SLL2", "LINKTYPE_IPV4", "LINKTYPE_IPV6"]
+__all__ = [
+    "Frame",
+    "Segment",
+    "Payload",
+    "FIN",
+    "SYN",
+    "RST",
+    "PSH",
+    "ACK",
+    "LINKTYPE_ETHERNET",
+    "LINKTYPE_RAW",
+    "LINKTYPE_NULL",
+    "LINKTYPE_LOOP",
+    "LINKTYPE_LINUX_SLL",
+    "LINKTYPE_LINUX_SLL2",
+    "LINKTYPE_IPV4",
+    "LINKTYPE_IPV6",
+]
 
 Payload = Union[bytes, memoryview]
 
