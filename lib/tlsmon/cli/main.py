@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import socket
 import sys
 from typing import NoReturn, Optional, Sequence
@@ -166,7 +167,8 @@ def console() -> None:
     gc.disable()
     code = main()
     sys.stdout.flush()
-    raise SystemExit(code)
+    sys.stderr.flush()
+    os._exit(code)  # skip interpreter teardown (~15 ms): everything is written, nothing is left open
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ..codec.constants import AlertDescription, CipherSuite, NamedGroup, SignatureScheme, describe, version_name
+from ..codec.constants import describe, version_name
 from ..observations import CertificateFacts, HandshakeObservation, Outcome, Step
 
 __all__ = ["step_text", "ladder_lines", "outcome_line", "to_dict", "certificate_dict", "JSON_SCHEMA_VERSION"]
@@ -35,9 +35,9 @@ def outcome_line(obs: HandshakeObservation) -> str:
     if obs.outcome is Outcome.COMPLETED:
         bits = [version_name(obs.version) if obs.version else "?"]
         if obs.cipher_suite is not None:
-            bits.append(describe(CipherSuite, obs.cipher_suite))
+            bits.append(describe("CipherSuite", obs.cipher_suite))
         if obs.group is not None:
-            bits.append(describe(NamedGroup, obs.group))
+            bits.append(describe("NamedGroup", obs.group))
         req = "client certificate requested" if obs.certificate_request else "no client certificate request"
         return f"handshake OK with {obs.server}: {' '.join(bits)}, {req}"
     return f"{obs.outcome.value} ({obs.phase}): {obs.error or 'no details'}"
@@ -88,8 +88,8 @@ def to_dict(obs: HandshakeObservation) -> dict[str, Any]:
         "error": obs.error,
         "offered_versions": [version_name(v) for v in obs.offered_versions],
         "version": version_name(obs.version) if obs.version is not None else None,
-        "cipher_suite": describe(CipherSuite, obs.cipher_suite) if obs.cipher_suite is not None else None,
-        "group": describe(NamedGroup, obs.group) if obs.group is not None else None,
+        "cipher_suite": describe("CipherSuite", obs.cipher_suite) if obs.cipher_suite is not None else None,
+        "group": describe("NamedGroup", obs.group) if obs.group is not None else None,
         "alpn": obs.alpn,
         "sni": obs.sni,
         "hello_retry_request": obs.hello_retry,
@@ -101,14 +101,14 @@ def to_dict(obs: HandshakeObservation) -> dict[str, Any]:
         if req is None
         else {
             "ca_names": list(req.ca_names),
-            "signature_algorithms": [describe(SignatureScheme, a) for a in req.signature_algorithms],
+            "signature_algorithms": [describe("SignatureScheme", a) for a in req.signature_algorithms],
             "certificate_types": list(req.certificate_types),
         },
         "alert": None
         if alert is None
         else {
             "level": "fatal" if alert.level == 2 else "warning" if alert.level == 1 else str(alert.level),
-            "description": describe(AlertDescription, alert.description),
+            "description": describe("AlertDescription", alert.description),
             "code": alert.description,
             "phase": alert.phase,
             "after": alert.after,

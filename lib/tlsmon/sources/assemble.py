@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 
 from ..codec import extensions as ext
 from ..codec.connection import ClientHandshake
-from ..codec.constants import AlertDescription, CipherSuite, NamedGroup, describe, version_name
+from ..codec.constants import describe, version_name
 from ..codec.events import (
     AlertEvent,
     ApplicationDataEvent,
@@ -77,7 +77,7 @@ class HandshakeState:
 
 def alert_name(description: int) -> str:
     """``handshake_failure(40)``."""
-    return f"{describe(AlertDescription, description)}({description})"
+    return f"{describe('AlertDescription', description)}({description})"
 
 
 def ca_name_strings(names_der: Sequence[bytes]) -> tuple[str, ...]:
@@ -131,11 +131,11 @@ def _detail(msg: HandshakeMessage, chain: tuple[CertificateFacts, ...], req: Opt
     if isinstance(msg, ServerHello):
         if msg.is_hello_retry_request:
             share = ext.find(msg.extensions, ext.ET_KEY_SHARE)
-            return f"asks for {describe(NamedGroup, ext.parse_key_share_hrr(share.data))}" if share else ""
-        parts = [version_name(msg.selected_version), describe(CipherSuite, msg.cipher_suite)]
+            return f"asks for {describe('NamedGroup', ext.parse_key_share_hrr(share.data))}" if share else ""
+        parts = [version_name(msg.selected_version), describe("CipherSuite", msg.cipher_suite)]
         share = ext.find(msg.extensions, ext.ET_KEY_SHARE)
         if share is not None:
-            parts.append(describe(NamedGroup, ext.parse_key_share_server(share.data).group))
+            parts.append(describe("NamedGroup", ext.parse_key_share_server(share.data).group))
         if msg.alpn_protocol:
             parts.append(f"ALPN={msg.alpn_protocol}")
         return " ".join(parts)
@@ -151,7 +151,7 @@ def _detail(msg: HandshakeMessage, chain: tuple[CertificateFacts, ...], req: Opt
         return f"CAs: {names}"
     if isinstance(msg, ServerKeyExchange):
         if msg.named_group is not None:
-            return describe(NamedGroup, msg.named_group)
+            return describe("NamedGroup", msg.named_group)
         bits = msg.dh_prime_bits()
         return f"DH {bits} bits" if bits else ""
     if isinstance(msg, EncryptedExtensions) and msg.alpn_protocol:
