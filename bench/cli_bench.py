@@ -42,22 +42,30 @@ class Command:
 
 @dataclass(frozen=True)
 class Sample:
-    """One run of a command: wall and CPU seconds, peak RSS in KiB, exit code."""
+    """One run of a command: wall and CPU seconds, peak RSS in KiB, exit code.
+
+    CPU and peak RSS come from wait4() on the child, so they include every descendant it waited
+    for (see spawner.py); from a ``tree=True`` spawner they also include orphaned descendants
+    (``orphans`` of them), and ``children_cpu_s`` is the helper's RUSAGE_CHILDREN growth.
+    """
 
     wall_s: float
     cpu_s: float
     maxrss_kb: int
     exit_code: int
+    orphans: int = 0
+    children_cpu_s: Optional[float] = None
 
 
 class Spawner:
     """The lean helper process (``python -I -S spawner.py``), stopped by its pid."""
 
-    def __init__(self, python: str = sys.executable) -> None:
-        self._proc = subprocess.Popen(
-            [python, "-I", "-S", str(_SPAWNER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
+    def __init__(self, python: str = sys.executable, *, tree: bool = False) -> None:
+        """``tree``: the helper becomes a child subreaper and counts orphaned descendants too."""
+        argv = [python, "-I", "-S", str(_SPAWNER), *(["--tree"] if tree else [])]
+        self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.pid = self._proc.pid
+        self.tree = tree
 
     def run(
         self,
@@ -78,7 +86,17 @@ class Spawner:
         reply = json.loads(line)
         if reply["timed_out"]:
             raise RuntimeError(f"{' '.join(argv)} did not finish in {timeout_s} s")
-        return Sample(reply["wall_s"], reply["user_s"] + reply["sys_s"], reply["maxrss_kb"], reply["exit_code"])
+        cpu = reply["user_s"] + reply["sys_s"]
+        if "orphans" not in reply:
+            return Sample(reply["wall_s"], cpu, reply["maxrss_kb"], reply["exit_code"])
+        return Sample(
+            reply["wall_s"],
+            cpu + reply["orphans_user_s"] + reply["orphans_sys_s"],
+            max(reply["maxrss_kb"], reply["orphans_maxrss_kb"]),
+            reply["exit_code"],
+            reply["orphans"],
+            reply["children_cpu_delta_s"],
+        )
 
     def stop(self) -> None:
         if self._proc.stdin is not None:

@@ -66,17 +66,17 @@ class OneShotTls12Server:
 
 
 class OpenSSLServer:
-    """``openssl s_server -www`` on 127.0.0.1, port 0, with one protocol version.
+    """``openssl s_server -www`` on 127.0.0.1, port 0, with one protocol version (or its defaults).
 
     OpenSSL 3 prints ``ACCEPT 127.0.0.1:PORT`` after listen(); that line gives the port.
     Its output is always drained so that s_server never blocks on a full pipe.
     """
 
-    def __init__(self, chain: Chain, version_flag: str, openssl: str = "openssl") -> None:
+    def __init__(self, chain: Chain, version_flag: Optional[str], openssl: str = "openssl") -> None:
         self.cmd = [
             openssl, "s_server", "-accept", "127.0.0.1:0", "-www",
             "-cert", str(chain.leaf_pem), "-key", str(chain.key_pem), "-cert_chain", str(chain.intermediates_pem),
-            version_flag,
+            *([version_flag] if version_flag else []),
         ]
         self.output: list[str] = []
         self._addr: Optional[str] = None

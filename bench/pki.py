@@ -30,6 +30,7 @@ class Chain:
         intermediates_pem: the intermediates, the leaf's issuer first.
         full_chain_pem: leaf then intermediates, as a server sends them.
         ders: the DER certificates in the order sent (leaf first).
+        root_pem: the self-signed root (never sent): the trust anchor for a client's ``-r`` option.
     """
 
     leaf_pem: Path
@@ -37,6 +38,7 @@ class Chain:
     intermediates_pem: Path
     full_chain_pem: Path
     ders: tuple[bytes, ...]
+    root_pem: Path
 
 
 def _name(common_name: str) -> x509.Name:
@@ -56,6 +58,7 @@ def _certificate(
     now: datetime.datetime,
     *,
     ca: bool,
+    days: int,
 ) -> x509.Certificate:
     builder = (
         x509.CertificateBuilder()
@@ -64,7 +67,7 @@ def _certificate(
         .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
+        .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(
@@ -79,29 +82,53 @@ def _certificate(
     return builder.sign(signer, hashes.SHA256())
 
 
-def make_chain(directory: Path, intermediates: int, now: datetime.datetime) -> Chain:
+def _root(key: rsa.RSAPrivateKey, now: datetime.datetime, days: int) -> x509.Certificate:
+    name = _name("Bench Root CA")
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                     crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+    return builder.sign(key, hashes.SHA256())
+
+
+def make_chain(
+    directory: Path, intermediates: int, now: datetime.datetime, *, leaf_days: int = 30, ca_days: int = 3650
+) -> Chain:
     """Root -> ``intermediates`` CAs -> leaf for ``localhost``, every key RSA 2048.
 
     Args:
         directory: where the PEM files go (created if missing).
         intermediates: how many intermediate CAs sit between the root and the leaf.
-        now: the validity period is [now - 1 day, now + 30 days].
+        now: every validity period starts at now - 1 day.
+        leaf_days: the leaf is valid until now + ``leaf_days``.
+        ca_days: the root and the intermediates are valid until now + ``ca_days``.
 
     Returns:
         The files; the server sends 1 + ``intermediates`` certificates.
     """
     directory.mkdir(parents=True, exist_ok=True)
     issuer_key = rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS)
-    issuer_name = _name("Bench Root CA")
+    root = _root(issuer_key, now, ca_days)
+    issuer_name = root.subject
     cas: list[x509.Certificate] = []
     for depth in range(intermediates):
         key = rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS)
         cert = _certificate(f"Bench Intermediate CA {depth + 1}", issuer_name, key.public_key(), issuer_key, now,
-                            ca=True)
+                            ca=True, days=ca_days)
         cas.append(cert)
         issuer_key, issuer_name = key, cert.subject
     leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS)
-    leaf = _certificate("localhost", issuer_name, leaf_key.public_key(), issuer_key, now, ca=False)
+    leaf = _certificate("localhost", issuer_name, leaf_key.public_key(), issuer_key, now, ca=False, days=leaf_days)
 
     sent = [leaf, *reversed(cas)]  # leaf, its issuer, ... towards the root
     pems = [c.public_bytes(serialization.Encoding.PEM) for c in sent]
@@ -111,7 +138,9 @@ def make_chain(directory: Path, intermediates: int, now: datetime.datetime) -> C
         intermediates_pem=directory / "intermediates.pem",
         full_chain_pem=directory / "chain.pem",
         ders=tuple(c.public_bytes(serialization.Encoding.DER) for c in sent),
+        root_pem=directory / "root.pem",
     )
+    paths.root_pem.write_bytes(root.public_bytes(serialization.Encoding.PEM))
     paths.leaf_pem.write_bytes(pems[0])
     paths.intermediates_pem.write_bytes(b"".join(pems[1:]))
     paths.full_chain_pem.write_bytes(b"".join(pems))

@@ -5,37 +5,52 @@
    loopback Python ``ssl`` server, parsed over and over on one pinned core.
 2. ``tlsmon probe`` end to end against ``openssl s_server`` (TLS 1.3, then TLS 1.2), in rounds
    with ``openssl s_client`` and a bare interpreter start; wall, CPU and peak RSS per run.
-3. If the probe misses its 100 ms target (or with ``--profile``): where the time goes.
+3. The ``check_tls_cert`` plugin end to end against ``openssl s_server`` (leaf + 1 intermediate,
+   leaf valid 90 days), in rounds with ``check_ssl_cert`` (nagios-plugins-contrib) and
+   ``check_http -C`` (monitoring-plugins); CPU and peak RSS of whole process trees. A peer that
+   is not installed is left out with a note.
+4. If the probe misses its 100 ms target (or with ``--profile``): where the time goes.
+5. The same for ``check_tls_cert`` when it misses one of its targets (or with ``--profile``).
 
 Only 127.0.0.1, servers on port 0, every process started here stopped by its pid.
-Usage: ``.venv/bin/python bench/run.py [--quick] [--json FILE]``.
+Usage: ``.venv/bin/python bench/run.py [--quick] [--json FILE] [--rev REV]``. With ``--rev`` the
+code of commit REV is measured (lib/ and plugins/ from ``git archive``, first on PYTHONPATH, in
+this process, re-executed, and in every child) instead of the working tree, which others may be
+editing while the benchmark runs; the results name the code measured either way.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
 import shutil
 import ssl
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+import cert_bench
 import cli_bench
 import codec_bench
 import cryptography
 import loopback
 from cli_bench import Command, Spawner
 from pki import make_chain
+from profile_cert import profile_cert
 from profile_probe import profile_probe
 
 import tlsmon
 
 ROOT = Path(__file__).resolve().parent.parent
+_SNAPSHOT_ENV = "TLSMON_BENCH_SNAPSHOT"  # set by --rev: "REV SHA DIRECTORY" of the extracted code
+# the code under test: the working tree, or the snapshot extracted for --rev
+CODE_ROOT = Path(os.environ[_SNAPSHOT_ENV].split(" ", 2)[2]) if os.environ.get(_SNAPSHOT_ENV) else ROOT
 PARSE_TARGET_PER_S = 20_000
 PROBE_TARGET_S = 0.100
 _MESSAGE_NAMES = {2: "ServerHello", 11: "Certificate", 12: "ServerKeyExchange", 13: "CertificateRequest",
@@ -58,14 +73,23 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     p.add_argument("--quick", action="store_true", help="a short run: fewer repetitions and rounds")
     p.add_argument("--json", metavar="FILE", type=Path, help="also write the results as JSON to FILE")
-    p.add_argument("--rounds", type=int, help="probe rounds per server (default 20, --quick 5)")
+    p.add_argument("--rounds", type=int, help="rounds per server, probe and check_tls_cert (default 20, --quick 5)")
     prof = p.add_mutually_exclusive_group()
-    prof.add_argument("--profile", action="store_true", help="profile the probe even if it meets its target")
-    prof.add_argument("--no-profile", action="store_true", help="never profile the probe")
+    prof.add_argument("--profile", action="store_true",
+                      help="profile the probe and check_tls_cert even if they meet their targets")
+    prof.add_argument("--no-profile", action="store_true", help="never profile them")
     p.add_argument("--no-inherited", action="store_true",
                    help="skip the extra tlsmon row that runs in the inherited environment")
     p.add_argument("--openssl", default=shutil.which("openssl") or "openssl", help="the openssl program")
     p.add_argument("--tlsmon", type=Path, default=_default_tlsmon(), help="the tlsmon console script")
+    p.add_argument("--rev", metavar="REV",
+                   help="measure commit REV (git archive of lib/ and plugins/) instead of the working tree")
+    p.add_argument("--check-tls-cert", type=Path, default=CODE_ROOT / "plugins" / "check_tls_cert",
+                   help="the plugin script, run as PYTHON SCRIPT (PYTHON: the tlsmon script's interpreter)")
+    p.add_argument("--check-tls-cert-script", type=Path,
+                   help="the installed check_tls_cert script, run directly (default: beside --tlsmon)")
+    p.add_argument("--check-ssl-cert", default=cert_bench.CHECK_SSL_CERT, help="check_ssl_cert (peer)")
+    p.add_argument("--check-http", default=cert_bench.CHECK_HTTP, help="check_http (peer)")
     return p
 
 
@@ -91,7 +115,63 @@ def _machine(openssl: str, python: str) -> dict[str, Any]:
         "python_ssl": ssl.OPENSSL_VERSION,
         "cryptography": cryptography.__version__,
         "tlsmon": tlsmon.__version__,
+        "tlsmon_imported_from": {"bench": str(Path(tlsmon.__file__).parent), "children": _child_tlsmon(python)},
     }
+
+
+def _child_tlsmon(python: str) -> str:
+    """Where the interpreter of the children finds tlsmon (the working tree, or the --rev snapshot)."""
+    try:
+        out = subprocess.run([python, "-c", "import os, tlsmon; print(os.path.dirname(tlsmon.__file__))"],
+                             capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"unknown ({exc})"
+    return out.stdout.strip() or f"unknown: {out.stderr.strip()[-300:]}"
+
+
+def _source_digest() -> str:
+    """sha256 (12 hex) over the code under test: lib/tlsmon/**/*.py and plugins/*."""
+    h = hashlib.sha256()
+    files = sorted([*(CODE_ROOT / "lib" / "tlsmon").rglob("*.py"), *(CODE_ROOT / "plugins").glob("*")])
+    for f in files:
+        if f.is_file():
+            h.update(str(f.relative_to(CODE_ROOT)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def _git(*cmd: str) -> str:
+    try:
+        out = subprocess.run(["git", "-C", str(ROOT), *cmd], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def _source_state() -> dict[str, Any]:
+    """Which code is measured: a commit (--rev), or HEAD plus the changes under lib/ and plugins/."""
+    if os.environ.get(_SNAPSHOT_ENV):
+        rev, sha, where = os.environ[_SNAPSHOT_ENV].split(" ", 2)
+        return {"rev": rev, "head": sha[:7], "snapshot": where, "uncommitted": [],
+                "digest_at_start": _source_digest()}
+    changed = [ln for ln in _git("status", "--porcelain", "--", "lib", "plugins").splitlines() if ln.strip()]
+    return {"rev": "working tree", "head": _git("rev-parse", "--short", "HEAD") or "unknown", "uncommitted": changed,
+            "digest_at_start": _source_digest()}
+
+
+def _reexec_on_snapshot(rev: str, argv: Sequence[str]) -> None:
+    """--rev: extract lib/ and plugins/ of REV, put lib/ first on PYTHONPATH and run again on it."""
+    sha = _git("rev-parse", "--verify", f"{rev}^{{commit}}")
+    if not sha:
+        raise SystemExit(f"--rev {rev}: not a commit of {ROOT}")
+    where = Path(tempfile.mkdtemp(prefix=f"tlsmon-bench-code-{sha[:7]}-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", sha, "lib", "plugins"],
+                             capture_output=True, check=True, timeout=120).stdout
+    subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True, timeout=120)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(where / "lib"), env.get("PYTHONPATH")) if p)
+    env[_SNAPSHOT_ENV] = f"{rev} {sha} {where}"
+    # the same arguments: with _SNAPSHOT_ENV set, the new process does not extract again
+    os.execve(sys.executable, [sys.executable, str(Path(__file__).resolve()), *argv], env)
 
 
 # --- 1. codec -------------------------------------------------------------------------------
@@ -156,7 +236,7 @@ def bytecode_env(cache_dir: Path) -> dict[str, str]:
 
 
 def _inherited_bytecode_note() -> str:
-    cached = (ROOT / "lib" / "tlsmon" / "__pycache__").is_dir()
+    cached = (CODE_ROOT / "lib" / "tlsmon" / "__pycache__").is_dir()
     flag = os.environ.get("PYTHONDONTWRITEBYTECODE")
     prefix = os.environ.get("PYTHONPYCACHEPREFIX")
     return (f"PYTHONDONTWRITEBYTECODE={flag or '(unset)'}, PYTHONPYCACHEPREFIX={prefix or '(unset)'}, "
@@ -245,6 +325,31 @@ def probe_section(args: argparse.Namespace, tmp: Path, quick: bool) -> dict[str,
     return results
 
 
+# --- 3. check_tls_cert vs check_ssl_cert and check_http ------------------------------------------
+
+
+def cert_section(args: argparse.Namespace, tmp: Path, quick: bool) -> dict[str, Any]:
+    python = _interpreter_of(args.tlsmon)
+    env = bytecode_env(tmp / "pycache")
+
+    def profiler(plugin_args: Sequence[str], missed: bool, spawner: Spawner) -> Optional[dict[str, Any]]:
+        if args.no_profile or not (args.profile or missed):
+            return None
+
+        def spawn(cmd: Sequence[str]) -> tuple[float, float]:
+            sample = spawner.run(cmd, env=env)
+            if sample.exit_code != 0:
+                raise RuntimeError(f"{' '.join(cmd[:2])} ... exited with {sample.exit_code}")
+            return sample.wall_s, sample.cpu_s
+
+        try:
+            return profile_cert(python, args.check_tls_cert, plugin_args, env, 1 if quick else 5, spawn)
+        except (RuntimeError, OSError, subprocess.SubprocessError, ValueError, SyntaxError) as exc:
+            return {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+
+    return cert_bench.cert_section(args, python, tmp, quick, env, loopback.OpenSSLServer, profiler)
+
+
 # --- output ---------------------------------------------------------------------------------------
 
 
@@ -264,6 +369,15 @@ def print_report(res: dict[str, Any], out: Any = sys.stdout) -> None:
     w(f"tlsmon {m['tlsmon']} benchmarks, {m['date']}: {m['cpus']} CPUs ({m['cpus_usable']} usable), "
       f"Python {m['python']}, {m['openssl']}, cryptography {m['cryptography']}")
     w(f"  {m['platform']}; mode: {res['mode']}")
+    src = res.get("source")
+    if src:
+        what = (f"commit {src['head']} (--rev {src['rev']}), extracted to {src['snapshot']}" if "snapshot" in src
+                else f"working tree: HEAD {src['head']} + {len(src['uncommitted'])} uncommitted change(s) under "
+                     "lib/ and plugins/")
+        w(f"  code under test: {what}, digest {src['digest_at_start']}; tlsmon imported from "
+          f"{m['tlsmon_imported_from']['children']}"
+          + ("" if not src.get("changed_during_run") else
+             f" -> {src['digest_at_end']}: WARNING, the code changed during the run"))
     w()
     c = res["codec"]
     f = c["flight"]
@@ -298,13 +412,82 @@ def print_report(res: dict[str, Any], out: Any = sys.stdout) -> None:
         w(f"     target: median <= {tg['max_s'] * 1000:.0f} ms incl. interpreter start: wall "
           f"{tl['wall_median_s'] * 1000:.1f} ms {_verdict(tg['wall_met'])}, CPU {tl['cpu_median_s'] * 1000:.1f} ms "
           f"{_verdict(tg['cpu_met'])}")
+    _print_cert(res.get("cert"), w)
     if "profile" in p:
         _print_profile(p["profile"], w)
+    if res.get("cert") and "profile" in res["cert"]:
+        _print_cert_profile(res["cert"]["profile"], w)
+
+
+def _print_cert(c: Optional[dict[str, Any]], w: Any) -> None:
+    if c is None:
+        return
+    w()
+    w(f"3. check_tls_cert plugin vs check_ssl_cert and check_http -C: {c['rounds']} rounds after "
+      f"{c['warmup_rounds']} warm-up, order rotated every round")
+    w(f"   server: {c['server']}")
+    w(f"   {c['measure']}")
+    w(f"   RSS floor of the helper's children: {c['rss_floor_kb']} KiB; bytecode: {c['bytecode']}")
+    for key, t in c["tools"].items():
+        what = t.get("version") or ""
+        if t.get("package"):
+            what += f" (Debian package {t['package']})"
+        if "skipped" in t:
+            w(f"   {key}: SKIPPED: {t['skipped']}")
+        else:
+            w(f"   {key}: {what.strip() or t['path']}")
+            w(f"     says: {t.get('says', '')[:150]}")
+    rows, ratios = c["commands"], c["ratios"].get(cert_bench.SUBJECT, {})
+    w(f"     {'command':52} {'wall med':>10} {'wall min':>10} {'CPU med':>10} {'RSS max':>9} {'orph':>4}"
+      f" | check_tls_cert/x: wall   CPU   RSS")
+    for key, row in rows.items():
+        r = ratios.get(key)
+        rtxt = f"{r['wall']:5.2f} {r['cpu']:5.2f} {r['maxrss']:5.2f}" if r else "    -     -     -"
+        w(f"     {row['command'][:52]:52} {_ms(row['wall_median_s']):>10} {_ms(row['wall_min_s']):>10} "
+          f"{_ms(row['cpu_median_s']):>10} {row['maxrss_max_kb'] / 1024:5.1f} MiB {row['orphans_total']:4d} |"
+          f"                  {rtxt}")
+    for key, tg in c["targets"].items():
+        cpu = tg["cpu_ratio_vs_check_ssl_cert"]
+        cpu_txt = ("CPU vs check_ssl_cert: not evaluated (check_ssl_cert missing)" if cpu["value"] is None else
+                   f"CPU/check_ssl_cert {cpu['value']:.3f} (<= {cpu['max']}) {_verdict(cpu['met'])}")
+        w(f"     targets, {key}: wall {tg['wall']['value_s'] * 1000:.1f} ms (<= {tg['wall']['max_s'] * 1000:.0f}) "
+          f"{_verdict(tg['wall']['met'])}; peak RSS {tg['rss']['value_kb'] / 1024:.1f} MiB "
+          f"(<= {tg['rss']['max_kb'] / 1024:.0f}) {_verdict(tg['rss']['met'])}; {cpu_txt}")
+
+
+def _print_cert_profile(prof: dict[str, Any], w: Any) -> None:
+    w()
+    w("5. Where a check_tls_cert run's time goes (fresh interpreters, bytecode cached)")
+    if "error" in prof:
+        w(f"   profiling failed: {prof['error']}")
+        return
+    w("   phases (medians):")
+    for k, v in prof["phases_ms"].items():
+        w(f"     {k:66} {v:7.1f} ms")
+    w("   experiments, medians over rotating rounds (CPU of the process tree):")
+    for k, v in prof["experiments"].items():
+        w(f"     {k:66} wall {v['wall_median_ms']:6.1f} ms  CPU {v['cpu_median_ms']:6.1f} ms")
+    st = prof["import_steps"]
+    w(f"   imports ({prof['modules_loaded']} modules), each module's own cost (timed one by one in import order, "
+      f"median of {st['runs']}): {st['total_ms']:.1f} ms")
+    w("     by group: " + ", ".join(f"{k} {v:.1f} ms" for k, v in st["by_group_ms"].items()))
+    w("     largest:  " + ", ".join(f"{k} {v:.1f}" for k, v in st["top_ms"][:12]))
+    w("     tlsmon:   " + ", ".join(f"{k.replace('tlsmon.', '')} {v:.1f}" for k, v in st["tlsmon_ms"] if v >= 0.3))
+    w("   -X importtime, largest cumulative (ms, inflated by importtime itself): "
+      + ", ".join(f"{k} {v:.1f}" for k, v in prof["importtime"]["top_cumulative_ms"][:12]))
+    w("   modules loaded by the run itself (after the script's imports): "
+      + ", ".join(prof["late_imports"][:20]) + (" ..." if len(prof["late_imports"]) > 20 else ""))
+    w("   cProfile of main() with everything imported (second run in the process), by cumulative time:")
+    for row in prof["cprofile_second_run"]["by_cumtime"][:12]:
+        w(f"     {row['cumtime_ms']:7.2f} ms {row['calls']:>6} calls  {row['function']}")
+    w("   cProfile of one whole run (imports included), by own time:")
+    for row in prof["cprofile_whole_run"]["by_tottime"][:12]:
+        w(f"     {row['tottime_ms']:7.2f} ms {row['calls']:>6} calls  {row['function']}")
 
 
 def _print_profile(prof: dict[str, Any], w: Any) -> None:
     w()
-    w(f"3. Where a probe's time goes ({prof['against']}; fresh interpreters, bytecode cached)")
+    w(f"4. Where a probe's time goes ({prof['against']}; fresh interpreters, bytecode cached)")
     w("   phases (medians):")
     for k, v in prof["phases_ms"].items():
         w(f"     {k:66} {v:7.1f} ms")
@@ -330,13 +513,29 @@ def _print_profile(prof: dict[str, Any], w: Any) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
+    if args.rev and not os.environ.get(_SNAPSHOT_ENV):
+        _reexec_on_snapshot(args.rev, sys.argv[1:] if argv is None else list(argv))
+    try:
+        return _run(args)
+    finally:
+        if os.environ.get(_SNAPSHOT_ENV):
+            shutil.rmtree(CODE_ROOT, ignore_errors=True)  # the directory _reexec_on_snapshot made
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.check_tls_cert_script is None:
+        args.check_tls_cert_script = args.tlsmon.with_name("check_tls_cert")
     python = _interpreter_of(args.tlsmon)
     results: dict[str, Any] = {"schema": 1, "mode": "quick" if args.quick else "full",
-                               "machine": _machine(args.openssl, python)}
+                               "machine": _machine(args.openssl, python), "source": _source_state()}
     with tempfile.TemporaryDirectory(prefix="tlsmon-bench-") as tmp_name:
         tmp = Path(tmp_name)
         results["codec"] = codec_section(tmp / "chain3", args.quick)
         results["probe"] = probe_section(args, tmp, args.quick)
+        results["cert"] = cert_section(args, tmp, args.quick)
+    src = results["source"]
+    src["digest_at_end"] = _source_digest()
+    src["changed_during_run"] = src["digest_at_end"] != src["digest_at_start"]
     print_report(results)
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

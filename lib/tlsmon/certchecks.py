@@ -1,7 +1,8 @@
 """Pure checks over ``CertificateFacts``: names, weak algorithms, validity, patterns.
 
 Everything here is a function of the facts (and, where the facts lack something, of the
-DER they carry) and of an explicit ``now``. No I/O, no clock.
+DER they carry, read with ``x509facts``) and of an explicit ``now``. No I/O, no clock, and
+no ``cryptography``: a plugin that imports this starts without it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ import re
 from datetime import datetime
 from typing import Optional, Union
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-
+from . import x509facts
 from .errors import UsageError
 from .observations import CertificateFacts
 
@@ -141,14 +140,16 @@ def weak_signature(facts: CertificateFacts) -> Optional[str]:
     """The weak hash of the certificate's signature (``md5``, ``sha1``, ``md2``, ``md4``), or None.
 
     Callers skip self-signed trust anchors, whose signature nobody checks.
+
+    Raises:
+        DecodeError: the hash is unknown and ``facts.der`` is not a readable certificate.
     """
     if facts.signature_hash in _WEAK_HASHES:
         return facts.signature_hash
     if facts.signature_hash != "unknown":
         return None
-    # cryptography could not name the hash (MD2, MD4): look at the algorithm OID itself
-    oid = x509.load_der_x509_certificate(facts.der).signature_algorithm_oid.dotted_string
-    return _WEAK_SIGNATURE_OIDS.get(oid)
+    # the facts name no hash (MD2, MD4): look at the algorithm OID itself
+    return _WEAK_SIGNATURE_OIDS.get(x509facts.signature_algorithm_oid(facts.der))
 
 
 def weak_key(facts: CertificateFacts) -> Optional[str]:
@@ -214,7 +215,9 @@ def fingerprint_matches(facts: CertificateFacts, pattern: str) -> bool:
 
 
 def organization(facts: CertificateFacts) -> Optional[str]:
-    """The subject's organizationName (O), the first if there are several; None if absent."""
-    cert = x509.load_der_x509_certificate(facts.der)
-    attrs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
-    return str(attrs[0].value) if attrs else None
+    """The subject's organizationName (O), the first if there are several; None if absent.
+
+    Raises:
+        DecodeError: ``facts.der`` is not a readable certificate.
+    """
+    return x509facts.subject_attribute(facts.der, x509facts.ORGANIZATION_NAME)

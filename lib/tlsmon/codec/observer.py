@@ -227,6 +227,8 @@ class PassiveObserver:
                 return False
             rec = d.reader.next_record()
             if isinstance(rec, NeedData):
+                if not d.protected:  # an absurd handshake length is refused on sight, not after a trickle
+                    d.hs.check_prefix(d.reader.partial_fragment(22))
                 if d.closed and not d.close_reported:
                     d.close_reported = True
                     self._events.append(ConnectionClosed(d.name))
@@ -235,7 +237,9 @@ class PassiveObserver:
             self._on_record(d, rec)
 
     def _tls13(self) -> bool:
-        return self.version == TLS13
+        # A HelloRetryRequest exists only in TLS 1.3 (RFC 8446 §4.1.4): from it on, a
+        # ChangeCipherSpec is the compatibility one, not a TLS 1.2 key change.
+        return self.version == TLS13 or (self.version is None and self.hello_retry is not None)
 
     def _needs_keys(self, d: _Direction) -> bool:
         """A protected record is next, its keys are not known yet, and they may still come."""

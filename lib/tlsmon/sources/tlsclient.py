@@ -204,9 +204,9 @@ def connect_tls(
             key, bad trust store); everything the server does is reported in the result.
     """
     started_at = now or datetime.now(timezone.utc)
+    ctx = _context(opts)  # local errors (bad key, bad CA file) raise here, before any traffic and the clock
     start = clock()
     end = deadline if deadline is not None else start + timeout_s
-    ctx = _context(opts)  # local errors (bad key, bad CA file) raise here, before any traffic
     keylog = _Keylog(ctx)
     observer = PassiveObserver(wait_for_keys=True)
     times: list[float] = []
@@ -320,6 +320,7 @@ def _drive(
             marks["first_byte"] = clock() - start
         if data:
             observer.server_bytes(data)
+            collect()  # stamp what these bytes completed (e.g. the ServerHello) with their arrival time
             incoming.write(data)
         else:
             observer.close("S->C")
