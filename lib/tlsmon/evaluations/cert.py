@@ -203,7 +203,7 @@ def gather(args: argparse.Namespace, now: datetime, progress: Callable[[str], No
         password = read_secret(args.clientpass_file, "TLSMON_CLIENTPASS")
         chain = chain_facts(read_certificate_file(args.file, password))
         return Gathered(args.file, chain, from_file=True, notes=("trust is not checked for files",))
-    from ..sources.probe import ProbeTarget
+    from ..sources.net import ProbeTarget
     from ..sources.tlsclient import ClientCredentials, TlsClientOptions, connect_tls
 
     host = args.host

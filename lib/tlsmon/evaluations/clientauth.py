@@ -229,7 +229,7 @@ def _mtls(args: argparse.Namespace, target: Any, sni: Optional[str], identity: A
 
 def gather(args: argparse.Namespace, now: datetime, progress: Callable[[str], None]) -> Gathered:
     from ..sources.credentials import load_client_credentials
-    from ..sources.probe import ProbeTarget
+    from ..sources.net import ProbeTarget
     from ..sources.tlsclient import TlsClientOptions, connect_tls
 
     identity = None

@@ -369,7 +369,7 @@ def gather(args: argparse.Namespace, progress: Callable[[str], None],
     from ..cli.options import family_of
     from ..sources import net
     from ..sources import scan as scanning
-    from ..sources.probe import ProbeTarget
+    from ..sources.net import ProbeTarget
     from ..sources.starttls import IMPLICIT_TLS
     from ..sources.tlsclient import TlsClientOptions, connect_tls
 

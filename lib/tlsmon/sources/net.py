@@ -9,11 +9,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
+from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ..observations import Outcome
+from ..observations import Endpoint, Outcome
 
-__all__ = ["Failure", "resolve", "connect"]
+__all__ = ["Failure", "ProbeTarget", "resolve", "connect"]
 
 
 class Failure(Exception):
@@ -91,3 +92,21 @@ def connect(addrs: list[tuple], deadline: float, clock: Callable[[], float]) -> 
     if last is None:
         last = Failure(Outcome.TIMEOUT, "connect", "deadline passed before connecting")
     raise last
+
+@dataclass(frozen=True)
+class ProbeTarget:
+    """Where to connect.
+
+    Attributes:
+        host: name or address literal.
+        port: TCP port.
+        family: ``socket.AF_UNSPEC``, ``AF_INET`` (-4) or ``AF_INET6`` (-6).
+    """
+
+    host: str
+    port: int = 443
+    family: int = socket.AF_UNSPEC
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(self.host, self.port)

@@ -30,28 +30,10 @@ from ..codec.records import NeedData
 from ..errors import CodecError, DecodeError, LimitExceeded, ProbeError
 from ..observations import Endpoint, HandshakeObservation, Outcome, Timings
 from . import assemble, net
-from .net import Failure
+from .net import Failure, ProbeTarget
 
 __all__ = ["ProbeTarget", "probe"]
 
-
-@dataclass(frozen=True)
-class ProbeTarget:
-    """Where to connect.
-
-    Attributes:
-        host: name or address literal.
-        port: TCP port.
-        family: ``socket.AF_UNSPEC``, ``AF_INET`` (-4) or ``AF_INET6`` (-6).
-    """
-
-    host: str
-    port: int = 443
-    family: int = socket.AF_UNSPEC
-
-    @property
-    def endpoint(self) -> Endpoint:
-        return Endpoint(self.host, self.port)
 
 
 @dataclass

@@ -25,8 +25,7 @@ from ..codec.observer import PassiveObserver
 from ..errors import CodecError, DecodeError, LimitExceeded, ProbeError
 from ..observations import Endpoint, HandshakeObservation, Outcome, Timings
 from . import assemble, net
-from .net import Failure
-from .probe import ProbeTarget
+from .net import Failure, ProbeTarget
 
 __all__ = ["TlsClientOptions", "ClientCredentials", "PlatformVerdict", "TlsResult", "connect_tls"]
 

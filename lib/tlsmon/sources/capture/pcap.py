@@ -1,0 +1,124 @@
+"""libpcap capture files: both byte orders, microsecond and nanosecond timestamps.
+
+Also home of ``FrameReader``, the shape every reader shares (counters, the truncated-tail
+policy, the per-frame size limit). Readers take an already opened binary stream positioned
+at the file's first byte and read it once, front to back; ``formats`` picks the reader.
+
+File format: https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import IO, Iterator, Tuple
+
+from ...errors import CorruptCapture, TruncatedCapture
+from .frames import Frame
+
+__all__ = ["FrameReader", "PcapReader", "MAX_FRAME_LENGTH"]
+
+# The most bytes of one frame we accept (Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD). A record
+# claiming more is corrupt: we never allocate what a header merely declares.
+MAX_FRAME_LENGTH = 262144
+
+_MAGIC_USEC = 0xA1B2C3D4
+_MAGIC_NSEC = 0xA1B23C4D
+_LINKTYPE_MASK = 0x03FFFFFF  # draft-ietf-opsawg-pcap §4: the upper bits carry FCS information
+_new_frame = tuple.__new__  # building the NamedTuple directly skips its Python-level __new__
+
+
+class FrameReader:
+    """What every reader reports besides its frames.
+
+    Attributes:
+        format: the format's short name ("pcap", "pcap-ns", "pcapng", "netmon1", "netmon2").
+        frames_read: frames yielded so far.
+        truncated_tail: the capture ended inside a record (only with ``allow_truncated_tail``).
+        link_types: the distinct link types the capture declared, in order of appearance.
+    """
+
+    format = ""
+
+    def __init__(self, allow_truncated_tail: bool) -> None:
+        self.allow_truncated_tail = allow_truncated_tail
+        self.frames_read = 0
+        self.truncated_tail = False
+        self.link_types: Tuple[int, ...] = ()
+
+    def __iter__(self) -> Iterator[Frame]:
+        raise NotImplementedError
+
+    def _add_link_type(self, link_type: int) -> None:
+        if link_type not in self.link_types:
+            self.link_types += (link_type,)
+
+    def _truncated(self, what: str, offset: int, got: int, wanted: int) -> None:
+        """The data ends inside a record: raise, or note it if a cut tail is allowed."""
+        if not self.allow_truncated_tail:
+            raise TruncatedCapture(f"truncated {what} at offset {offset}: {got} of {wanted} bytes")
+        self.truncated_tail = True
+
+
+class PcapReader(FrameReader):
+    """Frames of a libpcap file.
+
+    Raises (on construction or while iterating):
+        CorruptCapture: a bad header, or a record claiming more than MAX_FRAME_LENGTH bytes.
+        TruncatedCapture: the file ends inside a record (unless allow_truncated_tail).
+    """
+
+    def __init__(self, stream: IO[bytes], *, allow_truncated_tail: bool = False) -> None:
+        super().__init__(allow_truncated_tail)
+        self._stream = stream
+        self._header_ok = False
+        header = stream.read(24)
+        if len(header) < 24:
+            self._truncated("pcap file header", 0, len(header), 24)
+            return
+        for order in "<>":
+            magic, major, minor, _zone, _sigfigs, snaplen, network = struct.unpack(order + "IHHiIII", header)
+            if magic in (_MAGIC_USEC, _MAGIC_NSEC):
+                break
+        else:
+            raise CorruptCapture(f"not a pcap file header: magic {header[:4].hex(' ')}")
+        if major != 2:
+            raise CorruptCapture(f"unsupported pcap version {major}.{minor}")
+        self.format = "pcap" if magic == _MAGIC_USEC else "pcap-ns"
+        self.byte_order = order
+        self.snaplen = snaplen
+        self.link_type = network & _LINKTYPE_MASK
+        self._add_link_type(self.link_type)
+        self._header_ok = True
+
+    def __iter__(self) -> Iterator[Frame]:
+        return self._frames()
+
+    def _frames(self) -> Iterator[Frame]:
+        if not self._header_ok:
+            return
+        read = self._stream.read
+        unpack = struct.Struct(self.byte_order + "IIII").unpack
+        units = 1_000_000 if self.format == "pcap" else 1_000_000_000
+        link_type = self.link_type
+        offset = 24
+        number = 0
+        while True:
+            header = read(16)
+            if len(header) != 16:
+                if header:
+                    self._truncated("pcap record header", offset, len(header), 16)
+                return
+            seconds, fraction, captured, original = unpack(header)
+            if captured > MAX_FRAME_LENGTH:
+                raise CorruptCapture(
+                    f"pcap record at offset {offset} claims {captured} captured bytes (limit {MAX_FRAME_LENGTH})"
+                )
+            data = read(captured)
+            if len(data) != captured:
+                self._truncated("pcap record", offset, 16 + len(data), 16 + captured)
+                return
+            number += 1
+            self.frames_read = number
+            offset += 16 + captured
+            # int / int is correctly rounded: the float nearest the exact timestamp
+            yield _new_frame(Frame, (number, (seconds * units + fraction) / units, link_type, data, original, 0))
