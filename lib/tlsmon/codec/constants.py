@@ -18,9 +18,10 @@ Pure data and pure functions: no I/O here.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Union
+
+from ..frozen import frozen
 
 # CipherSuite, NamedGroup, SignatureScheme, ExtensionType, HandshakeType, AlertDescription and
 # ClientCertificateType come from __getattr__ (built lazily).
@@ -882,7 +883,7 @@ def describe(enum_cls: Union[type[IntEnum], str], value: int) -> str:
     return f"0x{value:04x}"
 
 
-@dataclass(frozen=True)
+@frozen
 class SuiteTraits:
     """What a cipher suite's IANA name says about it, for policy checks.
 

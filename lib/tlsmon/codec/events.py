@@ -6,9 +6,9 @@ records of that direction from 1, so a driver can group messages as they were se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Union
 
+from ..frozen import frozen
 from .messages import Alert, HandshakeMessage
 
 __all__ = [
@@ -28,7 +28,7 @@ CLIENT = "C->S"
 SERVER = "S->C"
 
 
-@dataclass(frozen=True)
+@frozen
 class MessageEvent:
     """A handshake message sent or received.
 
@@ -47,13 +47,13 @@ class MessageEvent:
     length: int = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class ChangeCipherSpecEvent:
     direction: str
     record: int
 
 
-@dataclass(frozen=True)
+@frozen
 class AlertEvent:
     """An alert; ``phase`` is the receiver's state when it came (what it was waiting for)."""
 
@@ -64,7 +64,7 @@ class AlertEvent:
     phase: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class ApplicationDataEvent:
     """Protected application data we could not (or need not) read; ``length`` is the record size."""
 
@@ -74,7 +74,7 @@ class ApplicationDataEvent:
     data: bytes = b""
 
 
-@dataclass(frozen=True)
+@frozen
 class EncryptedRecordEvent:
     """A protected record a passive observer could not read (no keys, or TLS <= 1.2).
 
@@ -90,14 +90,14 @@ class EncryptedRecordEvent:
     name: str = "Encrypted Handshake Message"
 
 
-@dataclass(frozen=True)
+@frozen
 class ServerFlightComplete:
     """The server's first flight is read: ServerHelloDone (<= 1.2) or a verified Finished (1.3)."""
 
     version: int
 
 
-@dataclass(frozen=True)
+@frozen
 class ConnectionClosed:
     """The peer closed the stream (``receive_data(b"")``)."""
 

@@ -7,9 +7,9 @@ No I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
+from ..frozen import frozen
 from .wire import Reader, Writer
 
 __all__ = [
@@ -76,7 +76,7 @@ ET_KEY_SHARE = 51
 ET_RENEGOTIATION_INFO = 0xFF01
 
 
-@dataclass(frozen=True)
+@frozen
 class Extension:
     """One extension as sent: RFC 8446 §4.2 ``Extension``.
 
@@ -89,7 +89,7 @@ class Extension:
     data: bytes = b""
 
 
-@dataclass(frozen=True)
+@frozen
 class KeyShareEntry:
     """RFC 8446 §4.2.8 ``KeyShareEntry``."""
 

@@ -6,9 +6,10 @@ The codec's own ClientHello lets tlsmon offer what the local TLS library will no
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Callable, Optional, Sequence
 
+from ..frozen import frozen
 from . import extensions as ext
 from .extensions import Extension, KeyShareEntry
 from .messages import ClientHello
@@ -51,7 +52,7 @@ DEFAULT_SIGNATURE_ALGORITHMS = (
 DEFAULT_GROUPS = (29, 23, 24, 25, 30, 256, 257)  # x25519 secp256r1 secp384r1 secp521r1 x448 ffdhe2048 ffdhe3072
 
 
-@dataclass(frozen=True)
+@frozen
 class HelloOptions:
     """What the probe's ClientHello offers.
 

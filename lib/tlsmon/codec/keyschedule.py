@@ -11,7 +11,6 @@ cryptography 38 already had are used.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
 from typing import Any, Callable, Optional, Protocol, Union
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ..errors import DecodeError, HandshakeVerifyError, LimitExceeded, UnexpectedMessage
+from ..frozen import frozen
 from .wire import Buffer
 
 __all__ = [
@@ -58,7 +58,7 @@ def _aes_ccm_8(key: bytes) -> Aead:
     return AESCCM(key, tag_length=8)
 
 
-@dataclass(frozen=True)
+@frozen
 class Tls13Suite:
     """A TLS 1.3 cipher suite: the hash for HKDF and transcript, the AEAD for records.
 
@@ -434,7 +434,7 @@ class KeyShare:
         return peer
 
 
-@dataclass(frozen=True)
+@frozen
 class _Scheme:
     name: str
     kind: str  # ecdsa, rsae, pss, pkcs1, ed25519, ed448

@@ -7,10 +7,10 @@ No I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
 from ..errors import DecodeError
+from ..frozen import frozen
 from . import extensions as ext
 from .extensions import Extension, build_extensions, parse_distinguished_names, parse_extensions
 from .wire import Buffer, Reader, Writer
@@ -57,7 +57,7 @@ __all__ = [
 HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
 
 
-@dataclass(frozen=True)
+@frozen
 class ClientHello:
     """RFC 8446 §4.1.2 / RFC 5246 §7.4.1.2. ``extensions`` None: no extensions block at all."""
 
@@ -90,7 +90,7 @@ class ClientHello:
         return ext.find(self.extensions, ext.ET_POST_HANDSHAKE_AUTH) is not None
 
 
-@dataclass(frozen=True)
+@frozen
 class Sslv2ClientHello:
     """An SSLv2-compatible CLIENT-HELLO (RFC 5246 Appendix E.2); cipher specs are 3 bytes."""
 
@@ -102,7 +102,7 @@ class Sslv2ClientHello:
     msg_type = 1
 
 
-@dataclass(frozen=True)
+@frozen
 class ServerHello:
     """RFC 8446 §4.1.3; also a HelloRetryRequest when ``random == HRR_RANDOM``."""
 
@@ -130,7 +130,7 @@ class ServerHello:
         return ext.parse_alpn(e.data)[0] if e else None
 
 
-@dataclass(frozen=True)
+@frozen
 class CertificateEntry:
     """RFC 8446 §4.4.2 ``CertificateEntry`` (X.509 only); no extensions before TLS 1.3."""
 
@@ -138,7 +138,7 @@ class CertificateEntry:
     extensions: tuple[Extension, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class Certificate:
     """RFC 8446 §4.4.2 / RFC 5246 §7.4.2. ``context`` None means the TLS <= 1.2 format."""
 
@@ -152,7 +152,7 @@ class Certificate:
         return tuple(e.cert_data for e in self.entries)
 
 
-@dataclass(frozen=True)
+@frozen
 class CertificateRequest:
     """RFC 5246 §7.4.4 (``context`` None) or RFC 8446 §4.3.2 (``context`` bytes).
 
@@ -184,7 +184,7 @@ class CertificateRequest:
         return ext.parse_certificate_authorities(e.data) if e else ()
 
 
-@dataclass(frozen=True)
+@frozen
 class ServerKeyExchange:
     """RFC 4492 §5.4 / RFC 5246 §7.4.3, kept raw; ECDHE parameters decoded on demand."""
 
@@ -208,22 +208,22 @@ class ServerKeyExchange:
         return int.from_bytes(p, "big").bit_length() if len(p) == n and n else None
 
 
-@dataclass(frozen=True)
+@frozen
 class ServerHelloDone:
     msg_type = 14
 
 
-@dataclass(frozen=True)
+@frozen
 class HelloRequest:
     msg_type = 0
 
 
-@dataclass(frozen=True)
+@frozen
 class EndOfEarlyData:
     msg_type = 5
 
 
-@dataclass(frozen=True)
+@frozen
 class CertificateStatus:
     """RFC 6066 §8: status_type (ocsp=1) and the DER OCSPResponse."""
 
@@ -233,7 +233,7 @@ class CertificateStatus:
     msg_type = 22
 
 
-@dataclass(frozen=True)
+@frozen
 class EncryptedExtensions:
     extensions: tuple[Extension, ...] = ()
 
@@ -245,7 +245,7 @@ class EncryptedExtensions:
         return ext.parse_alpn(e.data)[0] if e else None
 
 
-@dataclass(frozen=True)
+@frozen
 class CertificateVerify:
     """``algorithm`` None for TLS 1.0/1.1, which have no SignatureAndHashAlgorithm field."""
 
@@ -255,14 +255,14 @@ class CertificateVerify:
     msg_type = 15
 
 
-@dataclass(frozen=True)
+@frozen
 class Finished:
     verify_data: bytes
 
     msg_type = 20
 
 
-@dataclass(frozen=True)
+@frozen
 class NewSessionTicket:
     """RFC 5077 §3.3 (``nonce`` None) or RFC 8446 §4.6.1."""
 
@@ -275,14 +275,14 @@ class NewSessionTicket:
     msg_type = 4
 
 
-@dataclass(frozen=True)
+@frozen
 class KeyUpdate:
     request_update: int
 
     msg_type = 24
 
 
-@dataclass(frozen=True)
+@frozen
 class ClientKeyExchange:
     """Kept raw: its layout depends on the key exchange."""
 
@@ -291,13 +291,13 @@ class ClientKeyExchange:
     msg_type = 16
 
 
-@dataclass(frozen=True)
+@frozen
 class UnknownHandshake:
     msg_type: int
     body: bytes
 
 
-@dataclass(frozen=True)
+@frozen
 class Alert:
     """RFC 8446 §6: level and description, raw ints."""
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Deque, Optional, Union
 
 from ..errors import DecodeError
+from ..frozen import frozen
 from . import extensions as ext
 from .events import (
     CLIENT,
@@ -64,7 +65,7 @@ KEYLOG_LABELS = frozenset((
 ))
 
 
-@dataclass(frozen=True)
+@frozen
 class RequestSeen:
     """A CertificateRequest and when it came: ``initial``, ``renegotiation`` or ``post_handshake``."""
 

@@ -7,10 +7,10 @@ buffered for it, so a 16 MB handshake length is rejected, not allocated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Union
 
 from ..errors import DecodeError, LimitExceeded
+from ..frozen import frozen
 
 __all__ = [
     "NEED_DATA",
@@ -53,7 +53,7 @@ class NeedData:
 NEED_DATA = NeedData()
 
 
-@dataclass(frozen=True)
+@frozen
 class Record:
     """One TLS record as on the wire.
 

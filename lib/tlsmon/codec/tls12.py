@@ -10,15 +10,15 @@ reported as undecryptable). Pure functions; no I/O.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
 from typing import Callable, Optional
 
 from ..errors import DecodeError, DecryptError
+from ..frozen import frozen
 
 __all__ = ["Tls12Aead", "prf", "aead_for_suite", "Tls12RecordProtection"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Tls12Aead:
     """How one TLS 1.2 AEAD suite protects records.
 

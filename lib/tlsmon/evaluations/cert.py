@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Optional
 
@@ -18,6 +18,7 @@ import nagiosplugin
 from .. import certchecks as cc
 from ..cli.options import family_of, read_secret
 from ..errors import UsageError
+from ..frozen import frozen
 from ..observations import CertificateFacts, HandshakeObservation, Outcome
 from .contexts import CRITICAL, OK, UNKNOWN, WARNING, ExpiryContext, Finding, FindingContext
 
@@ -29,7 +30,7 @@ _SELF_SIGNED = {18, 19}  # DEPTH_ZERO_SELF_SIGNED_CERT, SELF_SIGNED_CERT_IN_CHAI
 _NO_ISSUER = {2, 20, 21}  # UNABLE_TO_GET_ISSUER_CERT(_LOCALLY), UNABLE_TO_VERIFY_LEAF_SIGNATURE
 
 
-@dataclass(frozen=True)
+@frozen
 class Gathered:
     """What the resource found before any evaluation."""
 

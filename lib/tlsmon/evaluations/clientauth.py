@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Optional
 from urllib.parse import urlsplit
@@ -21,6 +21,7 @@ import nagiosplugin
 
 from ..cli.options import family_of, read_secret
 from ..errors import UsageError
+from ..frozen import frozen
 from ..observations import CertificateRequestFacts, HandshakeObservation, Outcome
 from .contexts import CRITICAL, OK, WARNING, ExpiryContext, Finding, FindingContext
 
@@ -29,7 +30,7 @@ __all__ = ["Classification", "Gathered", "classify", "policy_findings", "mtls_fi
 _NGINX_NO_CERT = re.compile(rb"No required SSL certificate was sent|The SSL certificate error", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@frozen
 class Classification:
     """How the server treats a client that has no certificate.
 
@@ -48,7 +49,7 @@ class Classification:
     late_via: str = ""
 
 
-@dataclass(frozen=True)
+@frozen
 class MtlsResult:
     """The connection made with the client certificate."""
 
@@ -58,7 +59,7 @@ class MtlsResult:
     client_days_left: Optional[float] = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Gathered:
     target: str
     observation: HandshakeObservation

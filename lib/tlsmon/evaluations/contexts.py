@@ -7,11 +7,12 @@ No I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import nagiosplugin
 from nagiosplugin.state import Critical, Ok, ServiceState, Unknown, Warn
+
+from ..frozen import frozen
 
 __all__ = ["OK", "WARNING", "CRITICAL", "UNKNOWN", "Finding", "FindingContext", "ExpiryContext", "state_of"]
 
@@ -23,7 +24,7 @@ def state_of(code: int) -> ServiceState:
     return _STATES[code]
 
 
-@dataclass(frozen=True)
+@frozen
 class Finding:
     """One conclusion: ``state`` 0..3 and a one-line ``text`` (empty for a silent OK)."""
 

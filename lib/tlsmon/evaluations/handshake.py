@@ -14,13 +14,14 @@ import argparse
 import ipaddress
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 import nagiosplugin
 
 from ..codec.constants import CipherSuite, NamedGroup, describe, suite_traits
 from ..errors import UsageError
+from ..frozen import frozen
 from ..observations import HandshakeObservation, Outcome
 from ..sources.scan import PlatformOffer, ScanResult, VersionScan
 from .contexts import CRITICAL, OK, WARNING, Finding, FindingContext
@@ -58,7 +59,7 @@ def _ms(seconds: float) -> str:
     return f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms"
 
 
-@dataclass(frozen=True)
+@frozen
 class PhaseTimes:
     """Seconds from the start of the connection attempt (DNS included), as curl counts them.
 
@@ -79,7 +80,7 @@ class PhaseTimes:
     first_byte: Optional[float] = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Gathered:
     """What the resource found before any evaluation.
 

@@ -6,15 +6,17 @@ and the other formats show the same numbers. Outputs never evaluate again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Optional
+
+from ..frozen import frozen
 
 __all__ = ["MetricLine", "ResultLine", "Report", "STATE_NAMES", "from_check", "failure"]
 
 STATE_NAMES = {0: "OK", 1: "WARNING", 2: "CRITICAL", 3: "UNKNOWN"}
 
 
-@dataclass(frozen=True)
+@frozen
 class MetricLine:
     """One perfdata item."""
 
@@ -33,7 +35,7 @@ class MetricLine:
         return ";".join(str(p) for p in parts)
 
 
-@dataclass(frozen=True)
+@frozen
 class ResultLine:
     """One evaluated aspect: its name, state and the reason."""
 
@@ -42,7 +44,7 @@ class ResultLine:
     hint: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Report:
     """A finished check.
 

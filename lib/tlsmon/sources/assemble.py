@@ -6,7 +6,6 @@ certificate, CertificateRequest and alert facts. No I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional, Sequence
 
@@ -36,6 +35,7 @@ from ..codec.messages import (
     message_name,
 )
 from ..errors import DecodeError
+from ..frozen import frozen
 from ..observations import (
     AlertFacts,
     CertificateFacts,
@@ -50,7 +50,7 @@ from ..observations import (
 __all__ = ["HandshakeState", "observation", "alert_name", "ca_name_strings", "request_facts", "chain_facts"]
 
 
-@dataclass(frozen=True)
+@frozen
 class HandshakeState:
     """Where a handshake got to, from whichever reader followed it.
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
-from dataclasses import dataclass
 from typing import Callable, Optional
 
+from ..frozen import frozen
 from ..observations import Endpoint, Outcome
 
 __all__ = ["Failure", "ProbeTarget", "resolve", "connect"]
@@ -93,7 +93,7 @@ def connect(addrs: list[tuple], deadline: float, clock: Callable[[], float]) -> 
         last = Failure(Outcome.TIMEOUT, "connect", "deadline passed before connecting")
     raise last
 
-@dataclass(frozen=True)
+@frozen
 class ProbeTarget:
     """Where to connect.
 

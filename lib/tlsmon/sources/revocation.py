@@ -17,7 +17,6 @@ original ``Host`` header (and, for https, the original SNI and certificate name)
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, Optional
 from urllib.parse import urlsplit
@@ -30,6 +29,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtendedKeyUsageOID, ExtensionOID
 
 from ..errors import RevocationError
+from ..frozen import frozen
 from ..x509facts import certificate_facts
 from .web import FetchError, fetch
 
@@ -52,7 +52,7 @@ Method = Literal["ocsp", "crl"]
 Status = Literal["good", "revoked", "unknown", "error"]
 
 
-@dataclass(frozen=True)
+@frozen
 class RevocationFacts:
     """The revocation status of one certificate, as one responder or CRL gave it.
 

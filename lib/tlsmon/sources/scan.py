@@ -37,6 +37,7 @@ from ..codec.hello import (
     build_client_hello_message,
 )
 from ..codec.messages import build_handshake
+from ..frozen import frozen
 from ..observations import HandshakeObservation, Outcome
 from .assemble import alert_name
 from .probe import ProbeTarget, probe
@@ -66,7 +67,7 @@ _ABSENT_SUITES = frozenset({0x00FF, 0x5600})  # the SCSVs: signals, not suites
 _GRACE_S = 0.1
 
 
-@dataclass(frozen=True)
+@frozen
 class ScanOptions:
     """What to scan and within which bounds.
 
@@ -96,7 +97,7 @@ class ScanOptions:
     split_above: Optional[int] = SPLIT_ABOVE
 
 
-@dataclass(frozen=True)
+@frozen
 class VersionScan:
     """What the server said to hellos offering one version.
 
@@ -132,7 +133,7 @@ class VersionScan:
     enumerated: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class ScanResult:
     """A finished scan.
 
@@ -161,7 +162,7 @@ class ScanResult:
         return tuple(v.version for v in self.versions if v.accepted)
 
 
-@dataclass(frozen=True)
+@frozen
 class PlatformOffer:
     """What the platform TLS library (Python's ``ssl``, OpenSSL) offers in its default ClientHello.
 
@@ -490,7 +491,7 @@ def _reason(obs: HandshakeObservation) -> str:
 
 def scan(
     target: ProbeTarget,
-    opts: ScanOptions = ScanOptions(),
+    opts: Optional[ScanOptions] = None,
     *,
     timeout_s: float = 10.0,
     deadline: Optional[float] = None,
@@ -511,6 +512,7 @@ def scan(
     Returns:
         The result; probes that failed are described in it, never raised.
     """
+    opts = opts if opts is not None else ScanOptions()
     start = clock()
     end = deadline if deadline is not None else start + timeout_s
     scanner = _Scanner(target, opts, end, clock, rng)

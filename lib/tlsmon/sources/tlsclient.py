@@ -15,7 +15,6 @@ import socket
 import ssl
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Optional
 
@@ -23,6 +22,7 @@ from ..codec.events import AlertEvent, Event, MessageEvent
 from ..codec.messages import Finished, ServerHelloDone
 from ..codec.observer import PassiveObserver
 from ..errors import CodecError, DecodeError, LimitExceeded, ProbeError
+from ..frozen import frozen
 from ..observations import Endpoint, HandshakeObservation, Outcome, Timings
 from . import assemble, net
 from .net import Failure, ProbeTarget
@@ -37,7 +37,7 @@ _VERSIONS = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class ClientCredentials:
     """A client certificate for mutual TLS (PEM files; the password never on argv)."""
 
@@ -46,7 +46,7 @@ class ClientCredentials:
     password: Optional[bytes] = None
 
 
-@dataclass(frozen=True)
+@frozen
 class TlsClientOptions:
     """How the platform library should connect.
 
@@ -93,7 +93,7 @@ class TlsClientOptions:
 _X509_V_FLAG_NO_CHECK_TIME = 0x200000
 
 
-@dataclass(frozen=True)
+@frozen
 class PlatformVerdict:
     """What OpenSSL concluded.
 
@@ -119,7 +119,7 @@ class PlatformVerdict:
     after_error: Optional[str] = None
 
 
-@dataclass(frozen=True)
+@frozen
 class TlsResult:
     observation: HandshakeObservation
     verdict: PlatformVerdict

@@ -12,11 +12,11 @@ from __future__ import annotations
 import socket
 import ssl
 import time
-from dataclasses import dataclass
 from typing import Any, Optional
 from urllib.parse import urljoin, urlsplit
 
 from .. import __version__
+from ..frozen import frozen
 from . import net
 
 __all__ = ["FetchError", "fetch", "WebAnswer", "get"]
@@ -187,7 +187,7 @@ def _describe(exc: BaseException, where: str) -> str:
     return f"{where}: {type(exc).__name__}"
 
 
-@dataclass(frozen=True)
+@frozen
 class WebAnswer:
     """An HTTP answer: status line and the first bytes of the body."""
 
