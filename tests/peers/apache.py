@@ -53,6 +53,12 @@ SSLSessionCache none
     SSLVerifyClient require
     SSLVerifyDepth 3
   </Location>
+  # Asks late too, but lets a client without a (valid) certificate through to an HTTP 403.
+  <Location /optional403>
+    SSLVerifyClient optional_no_ca
+    SSLVerifyDepth 3
+    SSLRequire %{{SSL_CLIENT_VERIFY}} eq "SUCCESS"
+  </Location>
 </VirtualHost>
 """
 
@@ -73,7 +79,9 @@ class ApacheServer:
         (self.root / "htdocs" / "secure").mkdir(parents=True)
         (self.root / "htdocs" / "index.html").write_text("hello\n")
         (self.root / "htdocs" / "secure" / "index.html").write_text("secret\n")
-        for p in (self.root / "htdocs", self.root / "htdocs" / "secure"):
+        (self.root / "htdocs" / "optional403").mkdir()
+        (self.root / "htdocs" / "optional403" / "index.html").write_text("optional\n")
+        for p in (self.root / "htdocs", self.root / "htdocs" / "secure", self.root / "htdocs" / "optional403"):
             p.chmod(0o755)
         for f in self.root.rglob("*.html"):
             f.chmod(0o644)

@@ -298,3 +298,47 @@ def test_nginx_mutual_tls_over_http(nginx_server, ecdsa_chain1, client_ca, clien
     proc = run(*base, "-C", str(stranger.cert_pem_path), "-K", str(stranger.key_path))
     assert proc.returncode == 2
     assert "answered 400" in status(proc)
+
+
+@pytest.mark.parametrize("tls", ["1.2", "1.3"])
+def test_url_answering_403_without_and_200_with_the_certificate(apache_server, rsa_chain2, client_ca, client_cert,
+                                                                 other_client_ca, tls):
+    server = apache_server(rsa_chain2, client_ca.pem_path, tls=tls)
+    url = f"https://localhost:{server.port}/optional403/"
+    base = ("-u", url, "-H", "127.0.0.1", "-r", str(rsa_chain2.ca_pem_path), "--allow-late")
+    proc = run(*base, "-v")
+    assert proc.returncode == 0, proc.stdout + server.log()
+    assert "GET /optional403/ without a client certificate: HTTP 403" in proc.stdout
+    assert "client certificate required only by" in status(proc)  # a late request, refused with 403
+    proc = run(*base, "-C", str(client_cert.cert_pem_path), "-K", str(client_cert.key_path))
+    assert proc.returncode == 0, proc.stdout + server.log()
+    assert "mutual TLS OK: GET /optional403/ answered 200 OK" in status(proc)
+    stranger = other_client_ca.issue_client_cert("stranger")
+    proc = run(*base, "-C", str(stranger.cert_pem_path), "-K", str(stranger.key_path))
+    assert proc.returncode == 2
+    assert "server rejected the client certificate at HTTP level (403)" in status(proc)
+
+
+def test_client_intermediates_are_sent(openssl_server, ecdsa_chain1, tmp_path):
+    import trustme
+
+    root = trustme.CA(organization_name="client root")
+    inter = root.create_child_ca()
+    leaf = inter.issue_cert("client.example", common_name="client.example")
+    chain = tmp_path / "client-chain.pem"
+    chain.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))  # leaf, then the intermediate
+    key = tmp_path / "client.key"
+    leaf.private_key_pem.write_to_path(str(key))
+    root_pem = tmp_path / "client-root.pem"
+    root.cert_pem.write_to_path(str(root_pem))
+    # The server knows only the client root: the handshake works only if our intermediate is sent.
+    server = openssl_server(ecdsa_chain1, tls="1.3", verify="required", client_ca_path=root_pem)
+    base = ("-H", "localhost", "-p", str(server.port), "--no-http", "-r", str(ecdsa_chain1.ca_pem_path))
+    proc = run(*base, "-C", str(chain), "-K", str(key))
+    assert proc.returncode == 0, proc.stdout
+    assert "mutual TLS handshake OK" in status(proc)
+    leaf_only = tmp_path / "client-leaf.pem"
+    leaf_only.write_bytes(leaf.cert_chain_pems[0].bytes())
+    proc = run(*base, "-C", str(leaf_only), "-K", str(key))
+    assert proc.returncode == 2
+    assert "server rejected the client certificate" in status(proc)
