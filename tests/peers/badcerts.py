@@ -98,6 +98,7 @@ def make_cert(
     serial: Optional[int] = None,
     ocsp_url: Optional[str] = None,
     server_auth: bool = True,
+    key_usage: bool = True,
 ) -> Issued:
     """One certificate; self-signed when ``issuer`` is None.
 
@@ -121,7 +122,9 @@ def make_cert(
         .not_valid_after(not_after or now + 90 * DAY)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
+    )
+    if key_usage:  # a private CA without keyUsage is legal for OpenSSL, refused by web-PKI verifiers
+        builder = builder.add_extension(
             x509.KeyUsage(
                 digital_signature=True,
                 content_commitment=False,
@@ -135,7 +138,6 @@ def make_cert(
             ),
             critical=True,
         )
-    )
     if issuer is not None:
         ski = issuer.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
         builder = builder.add_extension(

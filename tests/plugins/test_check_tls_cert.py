@@ -894,3 +894,13 @@ def test_several_problems_get_a_line_each(lab: Lab) -> None:
     run = check(*expiring(lab, 10).args(sni="wrong.example"))
     expect(run, CRITICAL, "expires in 10.0 days", "wrong.example does not match")
     assert sum(line.startswith("CRITICAL: ") for line in run.details) == 2, run.text
+
+
+def test_private_ca_without_key_usage_is_trusted_as_openssl_trusts_it(lab: Lab) -> None:
+    # cryptography's web-PKI verifier refuses such a CA ("missing required extension");
+    # OpenSSL, and so every real client of the platform library, accepts it.
+    root = bc.make_root("tlsmon Root without keyUsage", key_usage=False)
+    leaf = bc.make_leaf(root, not_before=lab.at(-1), not_after=lab.at(60))
+    target = lab.py("no-key-usage", lambda: bc.write_identity(lab.dir, leaf, root=root))
+    run = check(*target.args())
+    expect(run, OK, "CN=localhost expires in")
