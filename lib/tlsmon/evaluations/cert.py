@@ -8,7 +8,6 @@ file), then yields metrics; the pure ``*_findings`` functions decide what is wro
 from __future__ import annotations
 
 import argparse
-import ipaddress
 from dataclasses import field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Optional
@@ -20,7 +19,7 @@ from ..cli.options import family_of, read_secret
 from ..errors import UsageError
 from ..frozen import frozen
 from ..observations import CertificateFacts, HandshakeObservation, Outcome
-from .contexts import CRITICAL, OK, UNKNOWN, WARNING, ExpiryContext, Finding, FindingContext
+from .contexts import CRITICAL, OK, UNKNOWN, WARNING, ExpiryContext, Finding, FindingContext, problem_hints
 
 __all__ = ["CertificateResource", "CertSummary", "build_check", "Gathered", "OCSP_PURPOSE"]
 
@@ -185,12 +184,6 @@ def connection_findings(g: Gathered) -> tuple[Finding, ...]:
 # --- gathering --------------------------------------------------------------------------------------
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        return False
 
 
 def gather(args: argparse.Namespace, now: datetime, progress: Callable[[str], None]) -> Gathered:
@@ -204,11 +197,11 @@ def gather(args: argparse.Namespace, now: datetime, progress: Callable[[str], No
         password = read_secret(args.clientpass_file, "TLSMON_CLIENTPASS")
         chain = chain_facts(read_certificate_file(args.file, password))
         return Gathered(args.file, chain, from_file=True, notes=("trust is not checked for files",))
-    from ..sources.net import ProbeTarget
+    from ..sources.net import ProbeTarget, default_sni
     from ..sources.tlsclient import ClientCredentials, TlsClientOptions, connect_tls
 
     host = args.host
-    sni = args.sni or (None if _is_ip(host) else host)
+    sni = default_sni(host, args.sni)
     client = None
     identity = None
     if args.clientcert:
@@ -410,13 +403,7 @@ class CertSummary(nagiosplugin.Summary):
         return text
 
     def problem(self, results: Any) -> str:
-        hints: list[str] = []
-        for r in sorted(results, key=lambda r: -int(r.state)):
-            if int(r.state) == 0 or not r.hint or (r.metric is not None and r.metric.name == "days_left"):
-                continue
-            if r.hint not in hints:
-                hints.append(r.hint)
-        return f"{self._target()} " + "; ".join(hints)
+        return f"{self._target()} " + "; ".join(problem_hints(results, ("days_left",)))
 
 
 def build_check(args: argparse.Namespace, progress: Callable[[str], None],

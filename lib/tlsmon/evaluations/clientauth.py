@@ -23,7 +23,7 @@ from ..cli.options import family_of, read_secret
 from ..errors import UsageError
 from ..frozen import frozen
 from ..observations import CertificateRequestFacts, HandshakeObservation, Outcome
-from .contexts import CRITICAL, OK, WARNING, ExpiryContext, Finding, FindingContext
+from .contexts import CRITICAL, OK, WARNING, ExpiryContext, Finding, FindingContext, problem_hints
 
 __all__ = ["Classification", "Gathered", "classify", "policy_findings", "mtls_findings", "build_check"]
 
@@ -230,7 +230,7 @@ def _mtls(args: argparse.Namespace, target: Any, sni: Optional[str], identity: A
 
 def gather(args: argparse.Namespace, now: datetime, progress: Callable[[str], None]) -> Gathered:
     from ..sources.credentials import load_client_credentials
-    from ..sources.net import ProbeTarget
+    from ..sources.net import ProbeTarget, default_sni
     from ..sources.tlsclient import TlsClientOptions, connect_tls
 
     identity = None
@@ -240,7 +240,7 @@ def gather(args: argparse.Namespace, now: datetime, progress: Callable[[str], No
                                            read_secret(args.clientpass_file, "TLSMON_CLIENTPASS"))
     try:
         host = args.host
-        sni = args.sni or (None if _is_ip(host) else host)
+        sni = default_sni(host, args.sni)
         http = args.url is not None or (args.protocol is None and not args.no_http)
         path = args.path if http else None
         request = _http_request(sni or host, path) if path else None
@@ -264,14 +264,6 @@ def gather(args: argparse.Namespace, now: datetime, progress: Callable[[str], No
             identity.close()
 
 
-def _is_ip(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        return False
 
 
 # --- nagiosplugin objects ----------------------------------------------------------------------------
@@ -371,11 +363,7 @@ class ClientAuthSummary(nagiosplugin.Summary):
         return f"{self._target()} " + "; ".join(parts)
 
     def problem(self, results: Any) -> str:
-        hints: list[str] = []
-        for r in sorted(results, key=lambda r: -int(r.state)):
-            if int(r.state) and r.hint and r.hint not in hints:
-                hints.append(r.hint)
-        return f"{self._target()} " + "; ".join(hints)
+        return f"{self._target()} " + "; ".join(problem_hints(results))
 
 
 def build_check(args: argparse.Namespace, progress: Callable[[str], None],

@@ -14,7 +14,17 @@ from nagiosplugin.state import Critical, Ok, ServiceState, Unknown, Warn
 
 from ..frozen import frozen
 
-__all__ = ["OK", "WARNING", "CRITICAL", "UNKNOWN", "Finding", "FindingContext", "ExpiryContext", "state_of"]
+__all__ = [
+    "OK",
+    "WARNING",
+    "CRITICAL",
+    "UNKNOWN",
+    "Finding",
+    "FindingContext",
+    "ExpiryContext",
+    "state_of",
+    "problem_hints",
+]
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 _STATES: dict[int, ServiceState] = {0: Ok, 1: Warn, 2: Critical, 3: Unknown}
@@ -72,3 +82,14 @@ class ExpiryContext(nagiosplugin.ScalarContext):
 
     def performance(self, metric: Any, resource: Any) -> nagiosplugin.Performance:
         return nagiosplugin.Performance(metric.name, metric.value, "", self.warning, self.critical, 0, None)
+
+
+def problem_hints(results: Any, skip: tuple[str, ...] = ()) -> list[str]:
+    """The hints of the non-OK results, worst first, each once (metrics named in ``skip`` left out)."""
+    hints: list[str] = []
+    for r in sorted(results, key=lambda r: -int(r.state)):
+        if int(r.state) == 0 or not r.hint or (r.metric is not None and r.metric.name in skip):
+            continue
+        if r.hint not in hints:
+            hints.append(r.hint)
+    return hints

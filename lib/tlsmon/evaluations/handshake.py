@@ -11,7 +11,6 @@ Perfdata labels (stable): ``connect_time``, ``server_hello_time``, ``handshake_t
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import re
 import time
 from dataclasses import replace
@@ -24,7 +23,7 @@ from ..errors import UsageError
 from ..frozen import frozen
 from ..observations import HandshakeObservation, Outcome
 from ..sources.scan import PlatformOffer, ScanResult, VersionScan
-from .contexts import CRITICAL, OK, WARNING, Finding, FindingContext
+from .contexts import CRITICAL, OK, WARNING, Finding, FindingContext, problem_hints
 
 __all__ = [
     "Gathered", "HandshakeResource", "HandshakeSummary", "build_check", "short_version", "failure_text",
@@ -356,12 +355,6 @@ def completeness_findings(g: Gathered) -> tuple[Finding, ...]:
 # --- gathering --------------------------------------------------------------------------------------
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return True
-    except ValueError:
-        return False
 
 
 def gather(args: argparse.Namespace, progress: Callable[[str], None],
@@ -370,12 +363,12 @@ def gather(args: argparse.Namespace, progress: Callable[[str], None],
     from ..cli.options import family_of
     from ..sources import net
     from ..sources import scan as scanning
-    from ..sources.net import ProbeTarget
+    from ..sources.net import ProbeTarget, default_sni, is_ip
     from ..sources.starttls import IMPLICIT_TLS
     from ..sources.tlsclient import TlsClientOptions, connect_tls
 
     host = args.host.strip("[]")
-    sni = args.sni or (None if _is_ip(host) else host)
+    sni = default_sni(host, args.sni)
     starttls = args.protocol if args.protocol not in (None, "tls") and args.protocol not in IMPLICIT_TLS else None
     end = getattr(args, "deadline", clock() + args.timeout) - _SAFETY_S
     shown = f"[{host}]:{args.port}" if ":" in host else f"{host}:{args.port}"
@@ -397,7 +390,7 @@ def gather(args: argparse.Namespace, progress: Callable[[str], None],
     except (OSError, ValueError) as exc:  # local problems: an unreadable trust store
         raise UsageError(f"cannot set up TLS: {getattr(exc, 'strerror', None) or exc}") from None
     obs, verdict = result.observation, result.verdict
-    times = phase_times(obs, verdict.handshake_ok, dns_s if _is_ip(target.host) else None)
+    times = phase_times(obs, verdict.handshake_ok, dns_s if is_ip(target.host) else None)
     g = Gathered(target=shown, health=obs, times=times, handshake_ok=verdict.handshake_ok, verified=verdict.verified,
                  verify_message=verdict.verify_message, ssl_error=verdict.ssl_error,
                  platform=scanning.platform_offer(), scan=None, scan_note=_no_scan_reason(obs), matrix=args.matrix,
@@ -681,13 +674,7 @@ class HandshakeSummary(nagiosplugin.Summary):
         return f"{self._target()} " + "; ".join(parts)
 
     def problem(self, results: Any) -> str:
-        hints: list[str] = []
-        for r in sorted(results, key=lambda r: -int(r.state)):
-            if int(r.state) == 0 or not r.hint:
-                continue
-            if r.hint not in hints:
-                hints.append(r.hint)
-        return f"{self._target()} " + "; ".join(hints)
+        return f"{self._target()} " + "; ".join(problem_hints(results))
 
 
 def build_check(args: argparse.Namespace, progress: Callable[[str], None],

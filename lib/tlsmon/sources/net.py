@@ -14,7 +14,7 @@ from typing import Callable, Optional
 from ..frozen import frozen
 from ..observations import Endpoint, Outcome
 
-__all__ = ["Failure", "ProbeTarget", "resolve", "connect"]
+__all__ = ["Failure", "ProbeTarget", "resolve", "connect", "is_ip", "default_sni"]
 
 
 class Failure(Exception):
@@ -110,3 +110,17 @@ class ProbeTarget:
     @property
     def endpoint(self) -> Endpoint:
         return Endpoint(self.host, self.port)
+
+
+def is_ip(host: str) -> bool:
+    """``host`` is an IPv4 or IPv6 address literal (brackets allowed)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return False
+
+
+def default_sni(host: str, sni: Optional[str]) -> Optional[str]:
+    """The server name to send: the one given, else the host unless it is an address (RFC 6066 §3)."""
+    return sni or (None if is_ip(host) else host)
