@@ -2,7 +2,8 @@
 
 It makes a small PKI at run time (a root, an intermediate, a server leaf and a
 client-certificate CA), starts Python ``ssl`` servers on 127.0.0.1 (ports picked by
-the kernel), and runs ``tlsmon probe`` against each, then stops them.
+the kernel), and runs ``tlsmon probe`` against each, then stops them. Last, it shows
+``tlsmon ladder`` on the small real capture shipped in ``tlsmon/data/demo.pcapng``.
 """
 
 from __future__ import annotations
@@ -162,7 +163,20 @@ def main() -> int:
             for _, server in servers:
                 server.stop()
         sys.stdout.flush()
+    _ladder()
     return 0
+
+
+def _ladder() -> None:
+    """``tlsmon ladder`` on the small real capture shipped with the package."""
+    from importlib import resources
+
+    with resources.as_file(resources.files("tlsmon") / "data" / "demo.pcapng") as capture:
+        print("### a real capture (tcpdump on loopback: openssl s_server, apache2 renegotiating): "
+              "tlsmon ladder demo.pcapng")
+        rc = tlsmon_main(["ladder", str(capture)])
+        print(f"(exit {rc})")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Optional
+from typing import NamedTuple, Optional
 
 __all__ = [
     "Outcome",
@@ -20,6 +20,12 @@ __all__ = [
     "Step",
     "Timings",
     "HandshakeObservation",
+    "RequestStatus",
+    "ClientCertificateStatus",
+    "CaptureStep",
+    "CaptureAlert",
+    "CaptureGap",
+    "ConnectionObservation",
 ]
 
 
@@ -35,6 +41,7 @@ class Outcome(enum.Enum):
     NOT_TLS = "not_tls"  # the peer answered something that is not TLS
     DNS = "dns"  # the name did not resolve
     PROTOCOL_ERROR = "protocol_error"  # malformed or unverifiable TLS from the server
+    INCOMPLETE = "incomplete"  # captures: bytes of the handshake are missing (gaps, started mid-connection, cut)
 
 
 @dataclass(frozen=True)
@@ -224,3 +231,174 @@ class HandshakeObservation:
     @property
     def ok(self) -> bool:
         return self.outcome is Outcome.COMPLETED
+
+
+# --- captures ------------------------------------------------------------------------------------
+
+
+class RequestStatus(enum.Enum):
+    """Whether a capture shows the server's CertificateRequest (values are the stable JSON names)."""
+
+    SEEN = "seen"  # read, in clear or decrypted with a key log
+    NOT_SENT = "not_sent"  # the handshake is visible and has none (``reason`` says why)
+    UNSEEN = "unseen"  # it may have been sent where we cannot see: encrypted, or not captured
+
+
+class ClientCertificateStatus(enum.Enum):
+    """What a capture shows of the client's Certificate message."""
+
+    NONE = "none"  # no Certificate message from the client
+    EMPTY = "empty"  # a Certificate message with no certificate (RFC 5246 §7.4.6)
+    SENT = "sent"
+    UNSEEN = "unseen"  # it may have been sent where we cannot see
+
+
+class CaptureStep(NamedTuple):
+    """Consecutive records in one direction, as a person reads them in a capture.
+
+    A ``NamedTuple`` (immutable, like the frozen dataclasses here): a capture makes one per
+    run of records, hundreds of thousands of them, and a tuple is built several times faster.
+
+    Attributes:
+        direction: ``C->S`` or ``S->C``.
+        messages: RFC names (``ServerHello``), or what a reader without keys can say
+            (``Encrypted Handshake Message``, ``Encrypted Alert``, ``Application Data``).
+        details: one per message (``CAs: ...``, ``empty``, ``fatal handshake_failure(40)``), maybe "".
+        decrypted: one per message: it travelled encrypted and was read with a key log.
+        handshake_types: one per message: the handshake type read (None for others).
+        frame, last_frame: the frames whose segments completed the first and the last message.
+        time: seconds from the connection's first frame to ``frame``.
+    """
+
+    direction: str
+    messages: tuple[str, ...]
+    details: tuple[str, ...]
+    decrypted: tuple[bool, ...]
+    handshake_types: tuple[Optional[int], ...]
+    frame: int
+    last_frame: int
+    time: float
+
+
+@dataclass(frozen=True)
+class CaptureAlert:
+    """An alert seen in a capture.
+
+    Attributes:
+        direction: who sent it (``S->C``: the server).
+        level, description: raw values; None when it travelled encrypted and was not read.
+        phase: ``handshake``, ``renegotiation`` or ``application`` (after the handshake).
+        after: the last message seen before it, in either direction.
+        frame, time: where it is (time from the connection's first frame).
+    """
+
+    direction: str
+    level: Optional[int]
+    description: Optional[int]
+    phase: str
+    after: Optional[str]
+    frame: int
+    time: float
+
+    @property
+    def encrypted(self) -> bool:
+        return self.description is None
+
+    @property
+    def fatal(self) -> bool:
+        return self.level == 2
+
+
+@dataclass(frozen=True)
+class CaptureGap:
+    """Bytes of one direction that the capture does not hold.
+
+    Attributes:
+        direction: ``C->S`` or ``S->C``.
+        length: bytes missing (0 when unknown: the capture starts inside the stream).
+        frame: the frame at which the loss was noticed.
+        reason: ``missing``, ``truncated`` (snap length), ``overflow`` (reassembly buffer
+            full), ``end`` (the stream ended before the hole was filled) or ``start`` (the
+            capture began after the connection did).
+    """
+
+    direction: str
+    length: int
+    frame: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConnectionObservation:
+    """One TLS connection as a capture shows it.
+
+    Attributes:
+        number: connections numbered from 1 in the order they appear in the capture.
+        client, server: addresses and ports (``host`` and ``address`` are the IP address).
+        first_frame, last_frame, started_at, ended_at: the first and last frames of the connection.
+        outcome: COMPLETED (both Finished seen), ALERT (a fatal alert ended the handshake),
+            RESET, CLOSED (FIN without alert before the end of the handshake), TIMEOUT (no
+            progress for the engine's handshake timeout), NOT_TLS (the server answered
+            something else), PROTOCOL_ERROR, INCOMPLETE (the capture misses bytes of it).
+        error: one line on why the outcome is not COMPLETED.
+        sni, offered_versions, offered_cipher_suites, post_handshake_auth, alpn_offered: the ClientHello.
+        version, cipher_suite, group, alpn: negotiated (None where not seen).
+        resumed: an abbreviated handshake (TLS <= 1.2) or a PSK handshake (TLS 1.3).
+        hello_retry: the server sent a HelloRetryRequest.
+        certificates: the server chain as sent (visible in TLS <= 1.2, or with a key log).
+        certificate_request: the first CertificateRequest seen (``when`` says where).
+        request_status, request_reason: why it was or was not seen: ``initial``,
+            ``renegotiation``, ``post_handshake`` (SEEN); ``not_requested``, ``resumed``,
+            ``no_server_flight`` (NOT_SENT); ``tls13_encrypted``, ``renegotiation_encrypted``,
+            ``incomplete_capture`` (UNSEEN).
+        client_certificate_status, client_certificates: the client's Certificate message.
+        alerts: in the order seen (bounded).
+        renegotiation: handshake records after the peers' Finished (TLS <= 1.2), read or not.
+        decrypted: a key log opened this connection's protected records.
+        started_before_capture: the capture began after the connection did.
+        gaps: bytes missing from the capture.
+        steps: the handshake ladder (bounded: ``steps_truncated``).
+    """
+
+    number: int
+    client: Endpoint
+    server: Endpoint
+    first_frame: int
+    last_frame: int
+    started_at: datetime
+    ended_at: datetime
+    outcome: Outcome
+    error: Optional[str] = None
+    sni: Optional[str] = None
+    offered_versions: tuple[int, ...] = ()
+    offered_cipher_suites: tuple[int, ...] = ()
+    post_handshake_auth: bool = False
+    alpn_offered: tuple[str, ...] = ()
+    version: Optional[int] = None
+    cipher_suite: Optional[int] = None
+    group: Optional[int] = None
+    alpn: Optional[str] = None
+    resumed: bool = False
+    hello_retry: bool = False
+    certificates: tuple[CertificateFacts, ...] = ()
+    certificate_request: Optional[CertificateRequestFacts] = None
+    request_status: RequestStatus = RequestStatus.UNSEEN
+    request_reason: str = "incomplete_capture"
+    client_certificate_status: ClientCertificateStatus = ClientCertificateStatus.NONE
+    client_certificates: tuple[CertificateFacts, ...] = ()
+    alerts: tuple[CaptureAlert, ...] = ()
+    renegotiation: bool = False
+    decrypted: bool = False
+    started_before_capture: bool = False
+    gaps: tuple[CaptureGap, ...] = ()
+    steps: tuple[CaptureStep, ...] = ()
+    steps_truncated: bool = False
+
+    @property
+    def duration_s(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()
+
+    @property
+    def incomplete(self) -> bool:
+        """The capture misses bytes of this connection."""
+        return bool(self.gaps) or self.started_before_capture

@@ -1,8 +1,10 @@
-"""The ``tlsmon`` ad-hoc command line: ``tlsmon probe HOST[:PORT]``.
+"""The ``tlsmon`` ad-hoc command line: ``tlsmon probe HOST[:PORT]``, ``tlsmon ladder FILE``.
 
-Exit codes: 0 the handshake's server flight was read in full, 2 it failed
+Exit codes of ``probe``: 0 the handshake's server flight was read in full, 2 it failed
 (refused, timeout, reset, alert, not TLS, DNS, protocol error), 3 bad usage or an
-internal error. A traceback is shown only with ``-vvv``.
+internal error. ``ladder``: 0 the capture was read to its end (whatever the handshakes
+in it did), 3 bad usage or a capture that cannot be read (what was read before the
+error is still shown). A traceback is shown only with ``-vvv``.
 """
 
 from __future__ import annotations
@@ -65,12 +67,6 @@ def parse_target(text: str, default_port: int = 443) -> tuple[str, int]:
     return host, port
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        return False
 
 
 def _parser() -> _Parser:
@@ -103,7 +99,67 @@ def _parser() -> _Parser:
     pr.add_argument("--json", action="store_true", help="print the observation as JSON (see README)")
     pr.add_argument("--times", action="store_true", help="show when each step happened")
     pr.add_argument("-v", "--verbose", action="count", default=0, help="more detail; -vvv shows tracebacks")
+    la = sub.add_parser("ladder", help="show each TLS connection of a capture file as numbered steps")
+    la.add_argument("file", metavar="FILE", help="pcap, pcapng or Network Monitor capture (gzip too; - for stdin)")
+    la.add_argument("--server", metavar="HOST[:PORT]",
+                    help="only connections to this server (an address, or a name matched against the SNI)")
+    la.add_argument("--keylog", metavar="FILE", help="SSLKEYLOGFILE to decrypt TLS 1.3 and TLS 1.2 AEAD connections")
+    la.add_argument("--json", action="store_true", help="print a JSON list of connections (see README)")
+    la.add_argument("-v", "--verbose", action="count", default=0, help="-vvv shows tracebacks")
     return p
+
+
+def _ladder(args: argparse.Namespace) -> int:
+    from ..errors import CaptureError
+    from ..outputs.capture_ladder import connection_dict, connection_lines
+    from ..sources.passive import ReadStats, ServerFilter, read_connections
+
+    server = None
+    if args.server:
+        host, port = parse_target(args.server, default_port=0)
+        server = ServerFilter(host if host != "*" else None, port or None)
+    keylog = None
+    if args.keylog:
+        try:
+            with open(args.keylog, encoding="utf-8", errors="replace") as f:
+                keylog = f.read()
+        except OSError as exc:
+            raise UsageError(f"cannot read key log {args.keylog!r}: {exc.strerror or exc}") from None
+    source = sys.stdin.buffer if args.file == "-" else args.file
+    out = sys.stdout
+    count = 0
+    if args.json:
+        import json
+
+        out.write("[")
+    try:
+        stats = ReadStats()
+        for obs in read_connections(source, keylog=keylog, server=server, stats=stats):
+            if args.json:  # one connection per line: the C encoder, and easy to grep
+                out.write(("," if count else "") + "\n" + json.dumps(connection_dict(obs), separators=(",", ":")))
+            else:
+                out.write(("\n" if count else "") + "\n".join(connection_lines(obs)) + "\n")
+            count += 1
+    except CaptureError as exc:
+        if args.json:
+            out.write("\n]\n")
+        out.flush()
+        print(f"tlsmon: cannot read {args.file!r}: {exc}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    except BrokenPipeError:  # the reader went away (| head): not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    if args.json:
+        out.write("\n]\n" if count else "]\n")
+    elif not count:
+        out.write(f"no TLS connection in {args.file}\n")
+    if stats.truncated_tail:
+        out.flush()
+        print(f"tlsmon: note: {args.file!r} ends inside a record (cut short); what it holds before is shown",
+              file=sys.stderr)
+    return EXIT_OK
 
 
 def _probe(args: argparse.Namespace) -> int:
@@ -118,7 +174,9 @@ def _probe(args: argparse.Namespace) -> int:
         port = args.port
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
-    sni: Optional[str] = None if args.no_sni else (args.sni or (None if _is_ip(host) else host))
+    from ..sources.net import default_sni
+
+    sni: Optional[str] = None if args.no_sni else default_sni(host, args.sni)
     versions = (args.only,) if args.only else (TLS13, TLS12)
     hello = HelloOptions(
         versions=versions,
@@ -144,6 +202,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.command == "probe":
             return _probe(args)
+        if args.command == "ladder":
+            return _ladder(args)
     except UsageError as exc:
         print(f"tlsmon: error: {exc}", file=sys.stderr)
         return EXIT_UNKNOWN

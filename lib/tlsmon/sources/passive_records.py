@@ -1,0 +1,694 @@
+"""The TLS side of the capture engine: record walking per direction, codec events as ladder entries.
+
+``CaptureEngine`` (passive.py) owns the flows and their lifecycle; this mixin follows the
+bytes of each direction once reassembled: it finds out whether a flow is TLS, frames the
+records by their 5-byte headers, hands the handshake records to the shared codec
+(``PassiveObserver``), names the others from their headers (application data skipped by
+length, encrypted handshake records after a ChangeCipherSpec counted as a renegotiation),
+resynchronises after a gap, and keeps what the observation will need. No I/O here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional, Union
+
+from ..codec import extensions as ext
+from ..codec.constants import CipherSuite, NamedGroup, describe, version_name
+from ..codec.events import (
+    CLIENT,
+    SERVER,
+    AlertEvent,
+    ApplicationDataEvent,
+    ChangeCipherSpecEvent,
+    EncryptedRecordEvent,
+    MessageEvent,
+)
+from ..codec.messages import (
+    Certificate,
+    CertificateRequest,
+    ClientHello,
+    EncryptedExtensions,
+    Finished,
+    HelloRequest,
+    ServerHello,
+    ServerHelloDone,
+    Sslv2ClientHello,
+    UnknownHandshake,
+    message_name,
+)
+from ..codec.observer import PassiveObserver
+from ..errors import CodecError, DecodeError
+from ..observations import CaptureAlert, CaptureGap, CertificateFacts
+from .capture.frames import Segment
+from .reassembly import StreamReassembler
+
+__all__ = ["RecordWalker"]
+
+TLS13 = 0x0304
+MAX_RECORD = 2**14 + 2048  # RFC 5246 §6.2.3: TLSCiphertext.length
+_SNIFF, _RECORDS, _RESYNC, _DEAD = 0, 1, 2, 3
+_NEVER = 1 << 62  # "bytes left" of a dead direction: the fast path drops everything
+_APP = 1  # entry kind: application data (collapsed); 0: everything else
+# A plausible record header: content type 20-24, major version 3, minor 0-4.
+_HEADER = re.compile(rb"[\x14-\x18]\x03[\x00-\x04]")
+_SNIFF_BUDGET = 32 * 1024  # bytes searched for a record boundary before a flow is declared not TLS
+
+
+class _Half(StreamReassembler):
+    """One direction: its reassembly plus where its TLS record walker stands."""
+
+    __slots__ = ("conn", "direction", "state", "left", "passing", "hdr", "ccs", "sealed", "done", "app",
+                 "protected", "budget", "fin_ts", "obs_ok", "lost")
+
+    def __init__(self, conn: _Conn, max_buffer: int) -> None:
+        super().__init__(max_buffer)
+        self.conn: _Conn = conn
+        self.direction: Optional[str] = None  # CLIENT (client to server) or SERVER
+        self.state = _SNIFF
+        self.left = 0  # bytes left in the current record (or in an SSLv2 hello)
+        self.passing = False  # the current record goes to the observer
+        self.hdr = b""  # a record header split across segments
+        self.ccs = False  # sent ChangeCipherSpec
+        self.sealed = False  # TLS <= 1.2 without keys, after its ChangeCipherSpec: records named by header
+        self.done = False  # sent its Finished (read, or inferred from protected records)
+        self.app = False  # sent application data
+        self.protected = 0  # TLS 1.3 without keys: protected records seen
+        self.budget = _SNIFF_BUDGET
+        self.fin_ts: Optional[float] = None
+        self.obs_ok = True  # the observer can still read this direction (no gap inside a record)
+        self.lost = False  # bytes were lost before this direction was in step with its records
+
+    def kill(self) -> None:
+        self.state, self.left, self.passing, self.hdr = _DEAD, _NEVER, False, b""
+
+
+class _Conn:
+    """A connection under way: both directions, the observer, and what has been learnt."""
+
+    __slots__ = ("key", "a", "b", "number", "tls", "observer", "keyed", "entries", "app_run", "alerts", "gaps",
+                 "first_frame", "first_ts", "last_frame", "last_ts", "last_data_ts", "server_chain", "client_chain",
+                 "shd", "abbreviated", "reneg", "server_app", "rst", "not_tls", "error", "mid_stream", "closed",
+                 "steps_truncated", "last_name", "alpn", "hello", "record_version", "holes")
+
+    def __init__(self, key: tuple[Any, ...], seg: Segment) -> None:
+        self.key = key
+        self.number = 0
+        self.tls = False
+        self.observer: Optional[PassiveObserver] = None
+        self.keyed = False
+        self.entries: list[list[Any]] = []
+        self.app_run: Optional[str] = None  # the last entry is application data in this direction
+        self.alerts: list[CaptureAlert] = []
+        self.gaps: list[CaptureGap] = []
+        # frame numbers and times only: a segment would pin its frame's buffer (its payload is a view)
+        self.first_frame = self.last_frame = seg[0]
+        self.first_ts = self.last_ts = seg[1]
+        self.last_data_ts = seg[1]
+        self.server_chain: Optional[tuple[bytes, ...]] = None
+        self.client_chain: Optional[tuple[bytes, ...]] = None
+        self.shd = False  # ServerHelloDone seen
+        self.abbreviated = False  # server ChangeCipherSpec without a ServerHelloDone: resumption
+        self.reneg = False
+        self.server_app = False
+        self.rst: Optional[str] = None  # direction of the RST
+        self.not_tls = False  # the server answered a ClientHello with something else
+        self.error: Optional[str] = None
+        self.mid_stream = False
+        self.closed = False
+        self.steps_truncated = False
+        self.last_name: Optional[str] = None
+        self.alpn: Optional[str] = None
+        self.hello: Optional[dict[str, Any]] = None  # what the ClientHello offered
+        self.record_version = 0  # the record-layer version of the server's records, once seen
+        self.holes = False  # a direction holds segments after a hole: watch the other side's ACKs
+
+    a: _Half
+    b: _Half
+
+    @property
+    def client(self) -> _Half:
+        return self.a if self.a.direction == CLIENT else self.b
+
+    @property
+    def server(self) -> _Half:
+        return self.b if self.a.direction == CLIENT else self.a
+
+    @property
+    def tls13(self) -> bool:
+        """TLS 1.3 negotiated (or announced by a HelloRetryRequest)."""
+        o = self.observer
+        return o is not None and (o.version == TLS13 or o.version is None and o.hello_retry is not None)
+
+
+def _client_hello_prefix(data: Union[bytes, memoryview]) -> bool:
+    """The stream starts like a ClientHello record, or an SSLv2-compatible CLIENT-HELLO."""
+    n = len(data)
+    b0 = data[0]
+    if b0 == 22:
+        return (n < 2 or data[1] == 3) and (n < 3 or data[2] <= 4) and (n < 6 or data[5] == 1)
+    if b0 & 0x80:  # RFC 5246 Appendix E.2: 2-byte header, msg_type 1, version 3.x
+        return n >= 2 and (n < 3 or data[2] == 1) and (n < 4 or data[3] == 3)
+    return False
+
+
+def _find_records(data: Union[bytes, memoryview], strict: bool, version: int = 0) -> int:
+    """Offset of the first plausible record boundary in ``data``, or -1.
+
+    A header counts when the record it announces ends exactly at the end of ``data``, or
+    is followed by another plausible header; ``strict=False`` also takes a header whose
+    record runs past the end (a big record cut by the segment). With ``version`` (the
+    record version the connection uses) a header must carry it.
+    """
+    n = len(data)
+    for m in _HEADER.finditer(data):
+        i = m.start()
+        if i + 5 > n:
+            break
+        if version and (data[i + 1] << 8 | data[i + 2]) != version:
+            continue
+        end = i + 5 + (data[i + 3] << 8 | data[i + 4])
+        if end - i - 5 > MAX_RECORD:
+            continue
+        if end == n:
+            return i
+        if end + 3 <= n:
+            if 20 <= data[end] <= 24 and data[end + 1] == 3 and data[end + 2] <= 4 \
+                    and (not version or (data[end + 1] << 8 | data[end + 2]) == version):
+                return i
+        elif end > n and not strict:
+            return i
+    return -1
+
+class RecordWalker:
+    """The record-level half of ``CaptureEngine`` (a mixin: the engine supplies the state below)."""
+
+    _numbers: int
+    _filter: Any
+    _keys: dict[bytes, list[str]]
+    _max_steps: int
+    _facts: dict[bytes, CertificateFacts]
+
+    def _ignore(self, conn: _Conn) -> None:
+        raise NotImplementedError  # the engine drops the flow
+
+    def _consume(self, h: _Half, gap: int, data: Union[bytes, memoryview], seg: Optional[Segment]) -> None:
+        if gap:
+            self._gap(h, gap, seg)
+            if not data:
+                return
+        if seg is not None:
+            h.conn.last_data_ts = seg[1]
+        st = h.state
+        if st == _RECORDS:
+            self._records(h, data, seg)
+        elif st == _SNIFF:
+            self._sniff(h, data, seg)
+        elif st == _RESYNC:
+            self._resync(h, data, seg)
+
+    def _gap(self, h: _Half, gap: int, seg: Optional[Segment]) -> None:
+        conn = h.conn
+        frame = seg[0] if seg is not None else conn.last_frame
+        reason = h.gaps[-1].reason if h.gaps else "missing"
+        if conn.tls and len(conn.gaps) < 64:
+            conn.gaps.append(CaptureGap(h.direction or "?", gap, frame, reason))
+        if h.state == _SNIFF:
+            h.lost = True
+        elif h.state == _RECORDS:
+            if h.left >= gap and not h.hdr:
+                h.left -= gap  # the hole lies inside one record: still in step with the records
+                if h.passing:
+                    h.obs_ok = h.passing = False
+                return
+            h.obs_ok = h.passing = False
+            h.lost = True
+            h.state, h.left, h.hdr = _RESYNC, 0, b""
+            h.budget = _SNIFF_BUDGET * 8
+
+    def _accept(self, conn: _Conn, client: Optional[_Half], seg: Optional[Segment]) -> None:
+        """The connection is TLS: number it and give it an observer."""
+        conn.tls = True
+        self._numbers += 1
+        conn.number = self._numbers
+        conn.observer = PassiveObserver()
+        if client is not None:
+            other = conn.b if client is conn.a else conn.a
+            client.direction, other.direction = CLIENT, SERVER
+        else:
+            conn.mid_stream = True
+            if conn.a.direction is None:
+                # No SYN and no ClientHello: the server is the side with the lower port.
+                key = conn.key
+                port = self._filter.port if self._filter is not None else None
+                a_is_server = key[1] == port if port is not None else key[1] < key[3]
+                conn.a.direction, conn.b.direction = (SERVER, CLIENT) if a_is_server else (CLIENT, SERVER)
+            conn.gaps.append(CaptureGap(conn.a.direction or "?", 0,
+                                        seg[0] if seg is not None else conn.first_frame, "start"))
+
+    def _sniff(self, h: _Half, data: Union[bytes, memoryview], seg: Optional[Segment]) -> None:
+        conn = h.conn
+        if not conn.tls:
+            if _client_hello_prefix(data):
+                self._accept(conn, h, seg)
+                h.state = _RECORDS
+                if data[0] & 0x80:  # SSLv2 framing for the first record only
+                    if len(data) < 2:
+                        h.kill()
+                        return
+                    h.left, h.passing = 2 + ((data[0] & 0x7F) << 8 | data[1]), True
+                self._records(h, data, seg)
+                return
+            if h.syn_seen and not h.lost:
+                if h.direction == SERVER and data[0] in (21, 22) and (len(data) < 2 or data[1] == 3):
+                    # A TLS record from the server before the ClientHello was in (the client's
+                    # segments came later, or never): wait for the client; these bytes are lost.
+                    h.lost = True
+                    return
+                self._ignore(conn)  # the stream's first bytes are not a ClientHello
+                return
+        elif not conn.mid_stream and not h.lost:
+            # The server's first bytes after a ClientHello: a record, or not TLS at all.
+            if data[0] in (21, 22) and (len(data) < 2 or data[1] == 3):
+                h.state = _RECORDS
+                self._records(h, data, seg)
+            else:
+                conn.not_tls = True
+                h.kill()
+            return
+        # The capture began inside the stream: look for a record boundary.
+        pos = _find_records(data, strict=True)
+        if pos < 0:
+            h.budget -= len(data)
+            if h.budget <= 0:
+                if conn.tls:
+                    h.kill()
+                else:
+                    self._ignore(conn)
+            return
+        if not conn.tls:
+            self._accept(conn, None, seg)
+        h.obs_ok = not h.lost  # the observer can read from a record boundary of a fresh stream
+        h.state = _RECORDS
+        self._records(h, data[pos:], seg)
+
+    def _resync(self, h: _Half, data: Union[bytes, memoryview], seg: Optional[Segment]) -> None:
+        if h.hdr:
+            data = h.hdr + bytes(data)
+            h.hdr = b""
+        pos = _find_records(data, strict=False, version=h.conn.record_version)
+        if pos < 0:
+            h.budget -= len(data)
+            if h.budget <= 0:
+                h.kill()
+            else:
+                h.hdr = bytes(data[-4:])
+            return
+        h.state = _RECORDS
+        self._records(h, data[pos:], seg)
+
+    def _records(self, h: _Half, data: Union[bytes, memoryview], seg: Optional[Segment]) -> None:
+        """Walk the records in ``data``: observed ones go to the observer, others are named by header."""
+        conn = h.conn
+        n = len(data)
+        pos = 0
+        pieces: list[Union[bytes, bytearray, memoryview]] = []
+        merge_at = -1  # pieces[merge_at]: the header of plaintext handshake records joined into one
+        merge_len = 0
+        while pos < n:
+            left = h.left
+            if left:
+                take = left if left <= n - pos else n - pos
+                if h.passing:
+                    pieces.append(data[pos : pos + take])
+                pos += take
+                h.left = left - take
+                continue
+            hstart = pos
+            if h.hdr:
+                need = 5 - len(h.hdr)
+                header: Union[bytes, memoryview] = h.hdr + bytes(data[pos : pos + need])
+                if len(header) < 5:
+                    h.hdr = bytes(header)
+                    break
+                pos += need
+                h.hdr = b""
+            elif n - pos < 5:
+                h.hdr = bytes(data[pos:])
+                break
+            else:
+                header = data[pos : pos + 5]
+                pos += 5
+            ctype = header[0]
+            length = header[3] << 8 | header[4]
+            if not 20 <= ctype <= 24 or header[1] != 3 or length > MAX_RECORD:
+                if pieces:
+                    self._observe(h, pieces, seg)
+                    pieces = []
+                    merge_at = -1
+                self._lost(h, seg)
+                rest = data[hstart + 1 :]
+                if rest:
+                    self._resync(h, rest, seg)
+                return
+            h.left = length
+            if not conn.record_version and h.direction == SERVER:
+                conn.record_version = header[1] << 8 | header[2]
+            if ctype == 23 and not conn.keyed:
+                if conn.app_run == h.direction:  # another application-data record in a run: count it
+                    last = conn.entries[-1]
+                    last[8] += 1
+                    last[9] = seg[0] if seg is not None else last[9]
+                    h.passing = False
+                    continue
+            elif h.obs_ok and not h.sealed and (ctype != 20 or conn.keyed):
+                if conn.mid_stream and not h.ccs and ctype == 22 and data[pos : pos + 5] == b"\0\0\0\0\0":
+                    # Mid-connection, a handshake record starting with zeros (a GCM explicit
+                    # nonce) is encrypted: the ChangeCipherSpec came before the capture.
+                    h.ccs = h.sealed = True
+                else:
+                    h.passing = True
+                    if ctype == 22 and not conn.keyed and not h.ccs and length <= n - pos:
+                        # Consecutive plaintext handshake records complete in this segment reach
+                        # the observer as one record (handshake messages may be split or joined
+                        # across records, RFC 5246 §6.2.1): one pass of its record layer, not several.
+                        if merge_at >= 0 and merge_len + length <= 16384:
+                            merge_len += length
+                            joined = pieces[merge_at]
+                            assert isinstance(joined, bytearray)
+                            joined[3], joined[4] = merge_len >> 8, merge_len & 0xFF
+                            continue
+                        merge_at, merge_len = len(pieces), length
+                        pieces.append(bytearray(header))
+                        continue
+                    merge_at = -1
+                    pieces.append(header)
+                    continue
+            merge_at = -1
+            if pieces:
+                self._observe(h, pieces, seg)
+                pieces = []
+                if ctype == 23 and conn.keyed and h.obs_ok:  # keys found by the hello just read
+                    h.passing = True
+                    pieces.append(header)
+                    continue
+            h.passing = False
+            self._named(h, ctype, length, seg)
+        if pieces:
+            self._observe(h, pieces, seg)
+
+    def _lost(self, h: _Half, seg: Optional[Segment]) -> None:
+        """Bytes where a record header should be are not one."""
+        conn = h.conn
+        if h.obs_ok and not h.lost:
+            frame = seg[0] if seg is not None else conn.last_frame
+            conn.error = conn.error or f"{h.direction}: bytes that are not a TLS record at frame {frame}"
+        h.obs_ok = h.passing = False
+        h.lost = True
+        h.state, h.left, h.hdr = _RESYNC, 0, b""
+        h.budget = _SNIFF_BUDGET * 8
+
+    def _observe(self, h: _Half, pieces: list[Union[bytes, bytearray, memoryview]], seg: Optional[Segment]) -> None:
+        conn = h.conn
+        observer = conn.observer
+        assert observer is not None
+        data = bytes(pieces[0]) if len(pieces) == 1 else b"".join(pieces)
+        try:
+            if h.direction == CLIENT:
+                observer.client_bytes(data)
+            else:
+                observer.server_bytes(data)
+        except CodecError as exc:
+            frame = seg[0] if seg is not None else conn.last_frame
+            conn.error = conn.error or f"{h.direction} at frame {frame}: {exc}"
+            h.obs_ok = h.passing = False
+        events = observer.events()
+        if events:
+            self._events(conn, events, seg)
+
+    def _entry(self, conn: _Conn, seg: Optional[Segment], direction: str, name: str, detail: str,
+               decrypted: bool, htype: Optional[int], kind: int = 0) -> None:
+        entries = conn.entries
+        frame, ts = (seg[0], seg[1]) if seg is not None else (conn.last_frame, conn.last_ts)
+        if kind == _APP:
+            if conn.app_run == direction:
+                last = entries[-1]
+                last[8] += 1
+                last[9] = frame
+                return
+        if len(entries) >= self._max_steps:
+            conn.steps_truncated = True
+            conn.app_run = None
+            return
+        entries.append([frame, ts, direction, name, detail, decrypted, htype, kind, 1, frame])
+        if kind == _APP:
+            conn.app_run = direction
+        else:
+            conn.app_run = None
+            conn.last_name = name
+
+    def _named(self, h: _Half, ctype: int, length: int, seg: Optional[Segment]) -> None:
+        """A record the observer does not read: name it from its header, as a capture reader would."""
+        conn = h.conn
+        d = h.direction or "?"
+        if ctype == 23:
+            if not conn.mid_stream and conn.tls13:
+                # Without keys: the server's records up to the client's first protected one
+                # are its encrypted handshake; the client's first is its Finished flight.
+                other = conn.client if d == SERVER else conn.server
+                if d == SERVER and not other.protected or d == CLIENT and not h.protected:
+                    h.protected += 1
+                    if d == CLIENT:
+                        h.done = other.done = True
+                    self._entry(conn, seg, d, "Encrypted Handshake Message", "", False, None)
+                    return
+                h.protected += 1
+            elif conn.mid_stream:
+                h.ccs = h.sealed = True  # application data: the handshake happened before the capture
+            h.app = True
+            if d == SERVER:
+                conn.server_app = True
+            self._entry(conn, seg, d, "Application Data", "", False, None, _APP)
+        elif ctype == 20:
+            observer = conn.observer
+            if d == SERVER and not conn.shd and observer is not None and observer.server_hello is not None \
+                    and not conn.tls13 and not h.ccs and h.obs_ok and not h.lost:
+                conn.abbreviated = True
+            self._entry(conn, seg, d, "ChangeCipherSpec" if length == 1 else "Encrypted ChangeCipherSpec",
+                        "", False, None)
+            h.ccs = True
+            if not conn.tls13:
+                h.sealed = True  # from here on this side's records are encrypted (RFC 5246 §7.1)
+        elif ctype == 22:
+            if h.done or h.app or conn.mid_stream and (conn.a.app or conn.b.app):
+                conn.reneg = True  # handshake records after Finished: a renegotiation
+            elif h.ccs:
+                h.done = True  # the first protected handshake message of a side is its Finished
+            self._entry(conn, seg, d, "Encrypted Handshake Message" if h.ccs or conn.mid_stream else "Handshake",
+                        "", False, None)
+        elif ctype == 21:
+            self._alert(conn, seg, d, None, None)
+            self._entry(conn, seg, d, "Encrypted Alert", "", False, None)
+        else:
+            self._entry(conn, seg, d, f"ContentType({ctype})", "", False, None)
+
+    def _alert(self, conn: _Conn, seg: Optional[Segment], direction: str, level: Optional[int],
+               description: Optional[int]) -> None:
+        if len(conn.alerts) >= 16:
+            return
+        frame, ts = (seg[0], seg[1]) if seg is not None else (conn.last_frame, conn.last_ts)
+        phase = "handshake"
+        if conn.client.done and conn.server.done:
+            phase = "renegotiation" if conn.reneg else "application"
+        conn.alerts.append(CaptureAlert(direction, level, description, phase, conn.last_name, frame,
+                                        ts - conn.first_ts))
+
+    def _events(self, conn: _Conn, events: list[Any], seg: Optional[Segment]) -> None:
+        observer = conn.observer
+        assert observer is not None
+        for ev in events:
+            cls = ev.__class__
+            if cls is MessageEvent:
+                self._message(conn, observer, ev, seg)
+                continue
+            d = getattr(ev, "direction", "?")
+            h = conn.client if d == CLIENT else conn.server
+            if cls is ChangeCipherSpecEvent:
+                if d == SERVER and not conn.shd and observer.server_hello is not None \
+                        and observer.version != TLS13:
+                    conn.abbreviated = True
+                h.ccs = True
+                self._entry(conn, seg, d, "ChangeCipherSpec", "", False, None)
+            elif cls is ApplicationDataEvent:
+                h.app = True
+                if d == SERVER:
+                    conn.server_app = True
+                self._entry(conn, seg, d, "Application Data", "", False, None, _APP)
+            elif cls is EncryptedRecordEvent:
+                if ev.content_type == 21:
+                    self._alert(conn, seg, d, None, None)
+                elif ev.content_type == 22:
+                    if h.done:
+                        conn.reneg = True
+                    elif h.ccs:
+                        h.done = True  # the first protected handshake message of a side is its Finished
+                self._entry(conn, seg, d, ev.name, "", False, None)
+            elif cls is AlertEvent:
+                alert = ev.alert
+                level = "fatal" if alert.level == 2 else "warning" if alert.level == 1 else f"level {alert.level}"
+                self._alert(conn, seg, d, alert.level, alert.description)
+                self._entry(conn, seg, d, "Alert", f"{level} {_alert_name(alert.description)}", ev.encrypted, None)
+
+    def _message(self, conn: _Conn, observer: PassiveObserver, ev: MessageEvent, seg: Optional[Segment]) -> None:
+        msg = ev.message
+        d = ev.direction
+        h = conn.client if d == CLIENT else conn.server
+        cls = msg.__class__
+        htype = getattr(msg, "msg_type", None)
+        name = _NAMES.get(cls)
+        if name is None:
+            name = message_name(msg)
+            if cls is not ServerHello and cls is not UnknownHandshake:
+                _NAMES[cls] = name
+        detail = ""
+        tls13 = observer.version == TLS13
+        if cls is ClientHello:
+            assert isinstance(msg, ClientHello)
+            if conn.hello is None:
+                conn.hello = _hello_facts(msg)
+                detail = conn.hello.get("detail", "")
+            else:
+                detail = _hello_facts(msg).get("detail", "")
+            keys = self._keys.get(msg.random) if self._keys else None
+            if keys:
+                observer.add_keylog("\n".join(keys))
+                conn.keyed = True
+            if h.done and not tls13:
+                conn.reneg = True
+        elif cls is ServerHello:
+            assert isinstance(msg, ServerHello)
+            detail = _server_hello_detail(msg)
+            conn.alpn = conn.alpn or _alpn(msg)
+        elif cls is Certificate:
+            assert isinstance(msg, Certificate)
+            n = len(msg.entries)
+            detail = "empty" if not n else f"{n} cert{'s' if n != 1 else ''}"
+            if d == SERVER and conn.server_chain is None:
+                conn.server_chain = msg.certificates
+            elif d == CLIENT and conn.client_chain is None:
+                conn.client_chain = msg.certificates
+        elif cls is CertificateRequest:
+            assert isinstance(msg, CertificateRequest)
+            detail = "CAs: " + _ca_text(msg)
+        elif cls is ServerHelloDone:
+            conn.shd = True
+        elif cls is Finished:
+            h.done = True
+        elif cls is HelloRequest:
+            conn.reneg = True
+        elif cls is EncryptedExtensions:
+            assert isinstance(msg, EncryptedExtensions)
+            conn.alpn = conn.alpn or _alpn(msg)
+        elif cls is Sslv2ClientHello:
+            assert isinstance(msg, Sslv2ClientHello)
+            facts = _hello_facts(msg)
+            conn.hello = conn.hello or facts
+            detail = facts["detail"]
+        if h.done and not tls13 and cls is not Finished and cls is not ClientHello \
+                and conn.client.done and conn.server.done:
+            conn.reneg = True
+        self._entry(conn, seg, d, name, detail, ev.encrypted, htype)
+
+    def facts(self, der: bytes) -> CertificateFacts:
+        """Certificate facts, cached: a server sends the same chain on every connection."""
+        got = self._facts.get(der)
+        if got is None:
+            from ..x509facts import certificate_facts
+
+            got = certificate_facts(der)
+            if len(self._facts) >= 256:
+                self._facts.clear()
+            self._facts[der] = got
+        return got
+
+
+_HELLO_EXTENSIONS = {
+    ext.ET_SUPPORTED_VERSIONS: ("offered_versions", ext.parse_supported_versions_client),
+    ext.ET_SERVER_NAME: ("sni", ext.parse_server_name),
+    ext.ET_ALPN: ("alpn_offered", ext.parse_alpn),
+}
+
+
+def _hello_facts(msg: Union[ClientHello, Sslv2ClientHello]) -> dict[str, Any]:
+    """What the ClientHello offered, read in one pass over its extensions."""
+    out: dict[str, Any] = {}
+    if isinstance(msg, Sslv2ClientHello):
+        out["offered_versions"] = (msg.version,)
+        out["offered_cipher_suites"] = tuple(c for c in msg.cipher_specs if c <= 0xFFFF)
+        out["detail"] = f"SSLv2-compatible, {version_name(msg.version)}"
+        return out
+    out["offered_cipher_suites"] = msg.cipher_suites
+    out["offered_versions"] = (msg.legacy_version,)
+    seen = set()
+    for e in msg.extensions or ():
+        if e.type in seen:
+            continue  # the first of a type counts, as ext.find reads it
+        seen.add(e.type)
+        known = _HELLO_EXTENSIONS.get(e.type)
+        if known is not None:
+            try:
+                out[known[0]] = known[1](e.data)
+            except (DecodeError, IndexError, ValueError):
+                pass
+        elif e.type == ext.ET_POST_HANDSHAKE_AUTH:
+            out["post_handshake_auth"] = True
+    versions = "/".join(version_name(v) for v in out["offered_versions"])
+    sni = out.get("sni")
+    out["detail"] = f"{versions} SNI={sni}" if sni else f"{versions} no SNI"
+    return out
+
+
+def _server_hello_detail(msg: ServerHello) -> str:
+    share = ext.find(msg.extensions, ext.ET_KEY_SHARE)
+    try:
+        if msg.is_hello_retry_request:
+            return f"asks for {describe(NamedGroup, ext.parse_key_share_hrr(share.data))}" if share else ""
+        parts = [version_name(msg.selected_version), describe(CipherSuite, msg.cipher_suite)]
+        if share is not None:
+            parts.append(describe(NamedGroup, ext.parse_key_share_server(share.data).group))
+    except DecodeError:
+        return ""
+    return " ".join(parts)
+
+
+def _alpn(msg: Union[ServerHello, EncryptedExtensions]) -> Optional[str]:
+    try:
+        return msg.alpn_protocol
+    except (DecodeError, IndexError):
+        return None
+
+
+def _alert_name(description: int) -> str:
+    from .assemble import alert_name
+
+    return alert_name(description)
+
+
+_NAMES: dict[type, str] = {}  # message class -> RFC name, for the classes with one name
+
+
+_CA_TEXT: dict[tuple[bytes, ...], str] = {}
+
+
+def _ca_text(msg: CertificateRequest) -> str:
+    names = msg.ca_names
+    text = _CA_TEXT.get(names)
+    if text is None:
+        from .assemble import ca_name_strings
+
+        strings = ca_name_strings(names)
+        text = "; ".join(strings) if strings else "none (any CA)"
+        if len(_CA_TEXT) >= 256:
+            _CA_TEXT.clear()
+        _CA_TEXT[names] = text
+    return text
