@@ -7,9 +7,10 @@ read them. No sockets, codec or ``cryptography`` objects cross this line.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Optional
+
+from .frozen import frozen
 
 __all__ = [
     "Outcome",
@@ -44,7 +45,7 @@ class Outcome(enum.Enum):
     INCOMPLETE = "incomplete"  # captures: bytes of the handshake are missing (gaps, started mid-connection, cut)
 
 
-@dataclass(frozen=True)
+@frozen
 class Endpoint:
     """A host as asked for, and the address actually used.
 
@@ -63,7 +64,7 @@ class Endpoint:
         return f"{host}:{self.port}"
 
 
-@dataclass(frozen=True)
+@frozen
 class CertificateFacts:
     """One certificate as sent, with what the evaluations need to know of it.
 
@@ -111,7 +112,7 @@ class CertificateFacts:
         return (self.not_after - now).total_seconds() / 86400.0
 
 
-@dataclass(frozen=True)
+@frozen
 class CertificateRequestFacts:
     """A CertificateRequest as the server sent it.
 
@@ -135,7 +136,7 @@ class CertificateRequestFacts:
         return self.when != "initial"
 
 
-@dataclass(frozen=True)
+@frozen
 class AlertFacts:
     """An alert, who sent it and in which phase.
 
@@ -155,7 +156,7 @@ class AlertFacts:
     encrypted: bool = False
 
 
-@dataclass(frozen=True)
+@frozen
 class Step:
     """One record's worth of messages in one direction, as a capture would show it."""
 
@@ -166,7 +167,7 @@ class Step:
     time: Optional[float] = None
 
 
-@dataclass(frozen=True)
+@frozen
 class Timings:
     """Seconds from the start of the probe; None where the point was never reached."""
 
@@ -178,7 +179,7 @@ class Timings:
     total: Optional[float] = None
 
 
-@dataclass(frozen=True)
+@frozen
 class HandshakeObservation:
     """What one probed TLS connection showed us.
 
@@ -280,7 +281,7 @@ class CaptureStep(NamedTuple):
     time: float
 
 
-@dataclass(frozen=True)
+@frozen
 class CaptureAlert:
     """An alert seen in a capture.
 
@@ -309,7 +310,7 @@ class CaptureAlert:
         return self.level == 2
 
 
-@dataclass(frozen=True)
+@frozen
 class CaptureGap:
     """Bytes of one direction that the capture does not hold.
 
@@ -328,7 +329,7 @@ class CaptureGap:
     reason: str
 
 
-@dataclass(frozen=True)
+@frozen
 class ConnectionObservation:
     """One TLS connection as a capture shows it.
 

@@ -18,8 +18,9 @@ Sequence numbers are 32-bit and wrap (RFC 9293 §3.4); all comparisons are modul
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
 from typing import Optional, Union
+
+from ..frozen import frozen
 
 __all__ = ["Gap", "Chunk", "StreamReassembler", "MASK", "seq_diff", "DEFAULT_MAX_BUFFER", "DEFAULT_MAX_SEGMENTS"]
 
@@ -39,7 +40,7 @@ def seq_diff(a: int, b: int) -> int:
     return d - (1 << 32) if d >= _HALF else d
 
 
-@dataclass(frozen=True)
+@frozen
 class Gap:
     """Bytes of a stream that were never seen.
 
