@@ -10,21 +10,50 @@ import argparse
 import os
 import socket
 import sys
-from typing import NoReturn, Optional
+from typing import Any, NoReturn, Optional, Sequence
 
 from .. import __version__
 from ..errors import UsageError
 
 __all__ = ["PluginParser", "parser", "read_secret", "family_of", "port_or", "compile_patterns", "OUTPUTS"]
 
-OUTPUTS = ("nagios", "json")
+OUTPUTS = ("nagios", "json", "scom", "openmetrics")
+
+
+def _output_asked(argv: Sequence[str]) -> str:
+    """The ``--output`` format named in argv (the last one wins, as in argparse), else nagios."""
+    chosen = "nagios"
+    for i, arg in enumerate(argv):
+        if arg == "--output" and i + 1 < len(argv):
+            chosen = argv[i + 1]
+        elif arg.startswith("--output="):
+            chosen = arg.partition("=")[2]
+    return chosen if chosen in OUTPUTS else "nagios"
 
 
 class PluginParser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors exit 3 with one line on stdout (what Nagios shows)."""
+    """An ArgumentParser whose usage errors exit 3 with one line on stdout (what Nagios shows).
+
+    With ``--output scom|json|openmetrics`` the usage error comes in that format, so that a
+    SCOM wrapper or a textfile collector still reads an UNKNOWN result.
+    """
+
+    _argv: Sequence[str] = ()
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self._argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:
-        print(f"{self.prog.upper().replace('CHECK_', '')} UNKNOWN - usage: {message}")
+        name = self.prog.upper().replace("CHECK_", "")
+        output = _output_asked(self._argv)
+        if output == "nagios":
+            print(f"{name} UNKNOWN - usage: {message}")
+        else:
+            from ..outputs.report import failure
+            from .runner import render
+
+            print(render(failure(name, 3, f"usage: {message}"), output, 0))
         self.print_usage(sys.stderr)
         raise SystemExit(3)
 

@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional
 from ..errors import TlsmonError, UsageError
 from ..outputs import report as _report
 
-__all__ = ["Progress", "run", "render"]
+__all__ = ["Progress", "run", "render", "target_of"]
 
 
 class Progress:
@@ -31,19 +31,62 @@ class Progress:
         self.phase = phase
 
 
-def render(rep: _report.Report, output: str, verbose: int) -> str:
+def _renderer(output: str) -> Callable[[_report.Report, int, str], str]:
+    """The output module's render, imported now: (report, verbose, target) -> text."""
     if output == "json":
         from ..outputs import jsonout
 
-        return jsonout.render(rep)
+        return lambda rep, verbose, target: jsonout.render(rep)
+    if output == "scom":
+        from ..outputs import scom
+
+        return lambda rep, verbose, target: scom.render(rep, verbose, target=target)
+    if output == "openmetrics":
+        from ..outputs import openmetrics
+
+        return lambda rep, verbose, target: openmetrics.render(rep, target=target)
     from ..outputs import nagios
 
-    return nagios.render(rep, verbose)
+    return lambda rep, verbose, target: nagios.render(rep, verbose)
 
 
-def _watchdog(name: str, seconds: float, progress: Progress) -> threading.Timer:
+def render(rep: _report.Report, output: str, verbose: int, target: str = "") -> str:
+    """The report in an output format (``options.OUTPUTS``).
+
+    Args:
+        rep: the finished check.
+        output: ``nagios``, ``json``, ``scom`` or ``openmetrics``.
+        verbose: more detail lines (Nagios text and the SCOM ``Details``).
+        target: what the check was aimed at, for formats that label by target when the
+            report's facts do not say (a run that failed before it connected).
+    """
+    return _renderer(output)(rep, verbose, target)
+
+
+def target_of(args: argparse.Namespace) -> str:
+    """``host:port``, else the file checked, else "": the label of a run that has no facts."""
+    host = getattr(args, "host", None)
+    if host:
+        port = getattr(args, "port", None)
+        return f"{host}:{port}" if port else str(host)
+    for name in ("file", "capture", "files"):
+        value = getattr(args, name, None)
+        if isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        if value:
+            return str(value)
+    return ""
+
+
+def _watchdog(name: str, seconds: float, progress: Progress, output: str = "nagios",
+              target: str = "") -> threading.Timer:
+    # In the format asked for (a SCOM bag or an OpenMetrics file must stay readable), with the
+    # renderer imported here: the watchdog thread must not import while the check may be importing.
+    renderer = _renderer(output)
+
     def fire() -> None:
-        sys.stdout.write(f"{name} UNKNOWN - plugin timed out after {seconds:g} s (phase: {progress.phase})\n")
+        rep = _report.failure(name, 3, f"plugin timed out after {seconds:g} s (phase: {progress.phase})")
+        sys.stdout.write(renderer(rep, 0, target) + "\n")
         sys.stdout.flush()
         os._exit(3)
 
@@ -67,7 +110,8 @@ def run(name: str, build: Callable[[Progress], Any], args: argparse.Namespace) -
     verbose = int(getattr(args, "verbose", 0) or 0)
     output = getattr(args, "output", "nagios")
     progress = Progress()
-    timer = _watchdog(name, float(getattr(args, "timeout", 10.0)) + 1.0, progress)
+    target = target_of(args)
+    timer = _watchdog(name, float(getattr(args, "timeout", 10.0)) + 1.0, progress, output, target)
     tb: Optional[str] = None
     try:
         check = build(progress)
@@ -86,7 +130,7 @@ def run(name: str, build: Callable[[Progress], Any], args: argparse.Namespace) -
         tb = traceback.format_exc()
     finally:
         timer.cancel()
-    text = render(rep, output, verbose)
+    text = render(rep, output, verbose, target)
     if tb and verbose >= 3:
         text += "\n" + tb
     try:

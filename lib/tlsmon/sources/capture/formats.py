@@ -99,6 +99,7 @@ class CaptureReader:
             file object (left open; read from its current position).
         allow_truncated_tail: a record cut short by the end of the data (or a gzip stream
             without its end) ends the frames and sets ``truncated_tail``, instead of raising.
+        first_number: frames are numbered from this + 1 (a series of files numbered as one).
 
     Attributes:
         format: the capture's format ("pcap", "pcap-ns", "pcapng", "netmon1", "netmon2").
@@ -112,7 +113,7 @@ class CaptureReader:
         TruncatedCapture: the data ends inside a record (unless allow_truncated_tail).
     """
 
-    def __init__(self, source: Source, *, allow_truncated_tail: bool = False) -> None:
+    def __init__(self, source: Source, *, allow_truncated_tail: bool = False, first_number: int = 0) -> None:
         self.allow_truncated_tail = allow_truncated_tail
         self.compressed = False
         self._opened: Optional[IO[bytes]] = None
@@ -133,6 +134,7 @@ class CaptureReader:
             self.close()
             raise
         self.format = self._reader.format
+        self._reader.first_number = first_number
         self._frames = self._iterate()
 
     @property

@@ -136,7 +136,7 @@ class NetmonReader(FrameReader):
         record = _RECORD_1 if major == 1 else _RECORD_2
         trailer_length = self._trailer
         link_type = self._file_link_type
-        number = 0
+        number = first = self.first_number
         offset = _FIRST_FRAME
         while True:
             if offsets is not None:
@@ -177,6 +177,6 @@ class NetmonReader(FrameReader):
                     (filetime,) = struct.unpack_from("<Q", trailer, 6)
                     time_ns = (filetime - _FILETIME_UNIX_EPOCH) * 100
             number += 1
-            self.frames_read = number
+            self.frames_read = number - first
             offset = frame_end
             yield Frame(number, time_ns / 10**9, link_type, data, original, 0)

@@ -35,6 +35,8 @@ class FrameReader:
         frames_read: frames yielded so far.
         truncated_tail: the capture ended inside a record (only with ``allow_truncated_tail``).
         link_types: the distinct link types the capture declared, in order of appearance.
+        first_number: frames are numbered from this + 1 (set before iterating: a reader of the
+            second file of a series goes on from the first's numbers).
     """
 
     format = ""
@@ -42,6 +44,7 @@ class FrameReader:
     def __init__(self, allow_truncated_tail: bool) -> None:
         self.allow_truncated_tail = allow_truncated_tail
         self.frames_read = 0
+        self.first_number = 0
         self.truncated_tail = False
         self.link_types: Tuple[int, ...] = ()
 
@@ -101,7 +104,7 @@ class PcapReader(FrameReader):
         units = 1_000_000 if self.format == "pcap" else 1_000_000_000
         link_type = self.link_type
         offset = 24
-        number = 0
+        number = first = self.first_number
         while True:
             header = read(16)
             if len(header) != 16:
@@ -118,7 +121,7 @@ class PcapReader(FrameReader):
                 self._truncated("pcap record", offset, 16 + len(data), 16 + captured)
                 return
             number += 1
-            self.frames_read = number
+            self.frames_read = number - first
             offset += 16 + captured
             # int / int is correctly rounded: the float nearest the exact timestamp
             yield _new_frame(Frame, (number, (seconds * units + fraction) / units, link_type, data, original, 0))

@@ -75,7 +75,7 @@ class PcapngReader(FrameReader):
     def _frames(self) -> Iterator[Frame]:
         read = self._stream.read
         offset = 0
-        number = 0
+        number = self.first_number
         order = "<"
         block_header = struct.Struct("<II").unpack
         epb_fields = struct.Struct("<IIIII").unpack_from
