@@ -64,12 +64,6 @@ def _count(text: str) -> int:
     return int(text)
 
 
-def _days(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
-
 
 def _server(text: str) -> tuple[Optional[str], Optional[int]]:
     from .main import parse_target
@@ -144,9 +138,9 @@ def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     ev.add_argument("--empty-client-cert-warning", type=_range, metavar="RANGE",
                     help="clients answering a CertificateRequest with an empty Certificate (e.g. 0)")
     ev.add_argument("--empty-client-cert-critical", type=_range, metavar="RANGE", help="the same, for CRITICAL")
-    ev.add_argument("-w", "--warning", type=_days, default=20.0, metavar="DAYS",
+    ev.add_argument("-w", "--warning", type=options.days, default=20.0, metavar="DAYS",
                     help="WARNING when a server certificate seen expires within DAYS (default 20)")
-    ev.add_argument("-c", "--critical", type=_days, default=15.0, metavar="DAYS",
+    ev.add_argument("-c", "--critical", type=options.days, default=15.0, metavar="DAYS",
                     help="CRITICAL when a server certificate seen expires within DAYS (default 15)")
     ev.add_argument("--forbid-version", action="append", type=_versions, metavar="LIST",
                     help="CRITICAL when one of these is negotiated: ssl3, tls1.0, tls1.1, tls1.2, tls1.3")

@@ -17,19 +17,13 @@ host name, weak signatures and keys, validity period, serverAuth usage, OCSP and
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."""
 
 
-def _days(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
-
 
 def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p = options.parser("check_tls_cert", DESCRIPTION)
     p.add_argument("-f", "--file", metavar="PATH", help="check a PEM/DER certificate, chain or PKCS#12 file")
-    p.add_argument("-w", "--warning", type=_days, default=20.0, metavar="DAYS",
+    p.add_argument("-w", "--warning", type=options.days, default=20.0, metavar="DAYS",
                    help="WARNING when a chain element expires within DAYS (default 20; fractions allowed)")
-    p.add_argument("-c", "--critical", type=_days, default=15.0, metavar="DAYS",
+    p.add_argument("-c", "--critical", type=options.days, default=15.0, metavar="DAYS",
                    help="CRITICAL when a chain element expires within DAYS (default 15)")
     p.add_argument("--ignore-exp", action="store_true", help="do not evaluate expiry (perfdata stay)")
     p.add_argument("-s", "--selfsigned", action="store_true", help="allow self-signed certificates")
@@ -40,7 +34,7 @@ def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("-o", "--org", metavar="REGEX", help="pattern the subject organization must match")
     p.add_argument("--serial", metavar="HEX", help="pattern the serial number (hex) must match")
     p.add_argument("--fingerprint", metavar="HEX", help="expected SHA-256 or SHA-1 fingerprint")
-    p.add_argument("--maximum-validity", type=_days, nargs="?", const=397.0, default=None, metavar="DAYS",
+    p.add_argument("--maximum-validity", type=options.days, nargs="?", const=397.0, default=None, metavar="DAYS",
                    help="maximum validity period of the leaf (default 397 for HTTPS, off with -P or -f)")
     p.add_argument("--ignore-maximum-validity", action="store_true", help="do not check the validity period")
     p.add_argument("--ignore-sig-alg", action="store_true", help="do not flag MD5/SHA-1 signatures")
@@ -55,7 +49,7 @@ def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     ocsp.add_argument("--ocsp", dest="ignore_ocsp", action="store_false",
                       help="check OCSP (default when the certificate names a responder)")
     ocsp.add_argument("--ignore-ocsp", dest="ignore_ocsp", action="store_true", help="do not check OCSP")
-    p.add_argument("--ocsp-timeout", type=_days, default=5.0, metavar="SECONDS",
+    p.add_argument("--ocsp-timeout", type=options.days, default=5.0, metavar="SECONDS",
                    help="timeout of the OCSP/CRL request (default 5, within -t)")
     p.add_argument("--ocsp-errors", choices=("warning", "unknown"), default="warning",
                    help="state when the OCSP/CRL check itself fails (default warning)")

@@ -20,12 +20,6 @@ authentication after an HTTP request, as IIS/HTTP.sys or Apache per-location
 SSLVerifyClient do). Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."""
 
 
-def _days(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
-
 
 def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p = options.parser("check_tls_clientauth", DESCRIPTION)
@@ -47,9 +41,9 @@ def parse(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--clientpass-file", metavar="FILE", help="password of the key or bundle; else $TLSMON_CLIENTPASS")
     p.add_argument("--expect-status", default="2xx,3xx", metavar="LIST",
                    help="HTTP status expected with the client certificate (default 2xx,3xx; e.g. 200,302)")
-    p.add_argument("--client-cert-warning", type=_days, default=20.0, metavar="DAYS",
+    p.add_argument("--client-cert-warning", type=options.days, default=20.0, metavar="DAYS",
                    help="WARNING when the client certificate expires within DAYS (default 20)")
-    p.add_argument("--client-cert-critical", type=_days, default=15.0, metavar="DAYS",
+    p.add_argument("--client-cert-critical", type=options.days, default=15.0, metavar="DAYS",
                    help="CRITICAL when the client certificate expires within DAYS (default 15)")
     p.add_argument("--insecure", action="store_true",
                    help="with -C: do not verify the server's certificate on the mutual TLS connection")

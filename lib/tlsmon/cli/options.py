@@ -15,7 +15,7 @@ from typing import Any, NoReturn, Optional, Sequence
 from .. import __version__
 from ..errors import UsageError
 
-__all__ = ["PluginParser", "parser", "read_secret", "family_of", "port_or", "compile_patterns", "OUTPUTS"]
+__all__ = ["PluginParser", "parser", "days", "read_secret", "family_of", "port_or", "compile_patterns", "OUTPUTS"]
 
 OUTPUTS = ("nagios", "json", "scom", "openmetrics")
 
@@ -66,6 +66,14 @@ def _positive_float(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
     return value
+
+
+def days(text: str) -> float:
+    """An argparse type: a number of days (fractions allowed)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
 
 
 def _port(text: str) -> int:
