@@ -38,14 +38,7 @@ def parse_version(text: str) -> int:
     return value
 
 
-def _milliseconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of milliseconds: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
+_milliseconds = options.positive_number("number of milliseconds")
 
 
 def _alpn(text: str) -> tuple[str, ...]:

@@ -10,12 +10,22 @@ import argparse
 import os
 import socket
 import sys
-from typing import Any, NoReturn, Optional, Sequence
+from typing import Any, Callable, NoReturn, Optional, Sequence
 
 from .. import __version__
 from ..errors import UsageError
 
-__all__ = ["PluginParser", "parser", "days", "read_secret", "family_of", "port_or", "compile_patterns", "OUTPUTS"]
+__all__ = [
+    "PluginParser",
+    "parser",
+    "days",
+    "positive_number",
+    "read_secret",
+    "family_of",
+    "port_or",
+    "compile_patterns",
+    "OUTPUTS",
+]
 
 OUTPUTS = ("nagios", "json", "scom", "openmetrics")
 
@@ -58,14 +68,22 @@ class PluginParser(argparse.ArgumentParser):
         raise SystemExit(3)
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
+def positive_number(what: str = "number") -> Callable[[str], float]:
+    """An argparse type: a positive float; ``what`` names it in the error (``number of milliseconds``)."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {what}: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+        return value
+
+    return convert
+
+
+_positive_float = positive_number()
 
 
 def days(text: str) -> float:
