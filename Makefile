@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit debian-compat bench clean
+.PHONY: demo test lint typecheck unit debian-compat fuzz bench clean
 
 # Debian 12's own python3 with python3-cryptography (38), python3-nagiosplugin, python3-requests,
 # python3-pytest and python3-hypothesis from apt; only trustme (tests) comes from PyPI.
@@ -42,6 +42,14 @@ debian-compat:
 	PYTHONPATH=lib $(DEBVENV)/bin/python -m pytest -q -p no:cacheprovider
 
 test: lint typecheck unit debian-compat
+
+# The property tests (Hypothesis) again with fresh random seeds: CI replays fixed examples.
+FUZZ_ROUNDS ?= 20
+fuzz: $(STAMP)
+	for round in $$(seq $(FUZZ_ROUNDS)); do \
+	  $(PY) -m pytest -q -p no:cacheprovider -m hypothesis --hypothesis-seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d " ") tests \
+	    || exit 1; \
+	done
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -9,15 +9,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import functools
+import os
 from typing import Callable, Iterator, TypeVar, Union
 
 import pytest
+from hypothesis import settings
 
 from peers import hostile
 from peers.openssl_server import OpenSSLServer
 from peers.pki import ClientCA, ClientCert, ServerIdentity, make_client_ca, make_server_identity, write_ca_bundle
 from peers.pyserver import PyTLSServer
 from peers.tools import require_ipv6_loopback, require_tool
+
+# CI replays the same examples every run (a property test must not fail CI by luck of the seed);
+# everywhere else Hypothesis explores new ones. `make fuzz` runs the property tests with many seeds.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 OPENSSL_HINT = "apt-get install openssl"
 

@@ -371,15 +371,17 @@ def _key_facts(oid: str, params: Optional[d.Tlv], key_tlv: d.Tlv) -> tuple[str, 
             if exponent < 3 or not exponent & 1 or exponent >= modulus:  # what cryptography refuses
                 return "unknown", 0, None
             return "RSA", modulus.bit_length(), None
-        if oid == _EC:  # RFC 5480 §2.1.1: namedCurve only; SEC 1 §2.3.3 points
+        if oid == _EC:  # RFC 5480 §2.1.1: namedCurve only; SEC 1 §2.3.3 points, X9.62 hybrid too
             if params is None or not params.is_universal(d.OBJECT_IDENTIFIER):
                 return "unknown", 0, None
             curve = _CURVES.get(d.decode_oid(params))
             if curve is None:
                 return "unknown", 0, None
             size = (curve[1] + 7) // 8
-            form = key[:1]
-            if (form, len(key)) not in ((b"\x04", 1 + 2 * size), (b"\x02", 1 + size), (b"\x03", 1 + size)):
+            form = key[0] if key else 0
+            if len(key) != (1 + 2 * size if form in (4, 6, 7) else 1 + size) or form not in (2, 3, 4, 6, 7):
+                return "unknown", 0, None
+            if form in (6, 7) and key[-1] & 1 != form & 1:  # X9.62 hybrid: the form byte repeats y's parity
                 return "unknown", 0, None
             return "EC", curve[1], curve[0]
         if oid in (_ED25519, _ED448) and params is None:  # RFC 8410 §3: parameters absent

@@ -905,6 +905,11 @@ P256 = oid("1.2.840.10045.3.1.7")
 P256_COMPRESSED = (
     key("p256").public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
 )
+P256_POINT = (
+    key("p256").public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+)
+P256_HYBRID = bytes([6 | P256_POINT[-1] & 1]) + P256_POINT[1:]  # X9.62 hybrid form: 6 for an even y, 7 for odd
+P256_HYBRID_WRONG_PARITY = bytes([P256_HYBRID[0] ^ 1]) + P256_POINT[1:]
 N2048 = 2**2047 + 1
 
 
@@ -915,6 +920,9 @@ N2048 = 2**2047 + 1
         (_ec(oid("1.3.132.0.16"), b"\x04" + b"\x01" * 72), ("EC", 283, "sect283k1")),
         (_ec(oid("1.3.132.0.39"), b"\x02" + b"\x01" * 72), ("EC", 570, "sect571r1")),
         (_ec(P256, P256_COMPRESSED), ("EC", 256, "secp256r1")),
+        (_ec(P256, P256_HYBRID), ("EC", 256, "secp256r1")),  # OpenSSL reads hybrid points, so cryptography does
+        (_ec(P256, P256_HYBRID_WRONG_PARITY), ("unknown", 0, None)),  # ... but not with the wrong parity byte
+        (_ec(P256, b"\x05" + P256_POINT[1:]), ("unknown", 0, None)),  # no such form
         (_ec(oid("1.2.3.4"), b"\x04" + b"\x01" * 64), ("unknown", 0, None)),  # unknown curve
         (_ec(tlv(0x05, b""), b"\x04" + b"\x01" * 64), ("unknown", 0, None)),  # implicitlyCA
         (_ec(P256, b"\x04" + b"\x01" * 63), ("unknown", 0, None)),  # short point
