@@ -5,6 +5,7 @@ fast path against the general one, and garbage (None and a counter, never an exc
 from __future__ import annotations
 
 import random
+import socket
 import struct
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -182,7 +183,10 @@ V6 = ("2001:db8::1", "2001:db8::2")
 
 def tcp_segment(addresses: Tuple[str, str], payload: bytes = PAYLOAD, truncated: bool = False, **fields) -> Segment:
     segment = Segment(1, 1.5, addresses[0], 50000, addresses[1], 443, 100, 200, 0x18, payload, truncated)
-    return segment._replace(**fields)
+    segment = segment._replace(**fields)
+    family = socket.AF_INET6 if ":" in addresses[0] else socket.AF_INET
+    flow = b"".join(socket.inet_pton(family, a) for a in addresses) + struct.pack("!HH", segment.sport, segment.dport)
+    return segment._replace(flow=flow)
 
 
 # name, link type, data, wire length (None: as captured), expected segment, counters that change

@@ -21,6 +21,7 @@ No I/O here except in ``read_connections``, which reads a capture file.
 
 from __future__ import annotations
 
+import socket
 from collections import deque
 from typing import TYPE_CHECKING, Any, Deque, Iterator, Optional, Union
 
@@ -34,7 +35,8 @@ from .reassembly import DEFAULT_MAX_BUFFER, MASK
 if TYPE_CHECKING:
     from .capture.formats import Source
 
-__all__ = ["CaptureEngine", "ServerFilter", "ReadStats", "read_connections", "parse_keylog"]
+__all__ = ["CaptureEngine", "ServerFilter", "ReadStats", "read_connections", "parse_keylog", "flow_key",
+           "flow_endpoints"]
 
 _CHECK_EVERY = 4096  # frames between checks for idle connections
 _MAX_CLOSED = 8192  # ended flows remembered (to drop their late segments) before they are forgotten
@@ -99,8 +101,48 @@ class _Flow:
         self.name = name
 
 
+FlowKey = Union[bytes, "tuple[Any, ...]"]
 _IGNORED = _Flow("ignored")  # not TLS, or filtered out: dropped at the lookup
 _CLOSED = _Flow("closed")  # ended: late segments are dropped; a new SYN opens a new connection
+
+class _EngineConn(_Conn):
+    """A connection, and the key its flow is filed under (``Segment.flow``, or the endpoints)."""
+
+    __slots__ = ("flow",)
+    flow: FlowKey
+
+
+def _reverse(key: FlowKey) -> FlowKey:
+    """The flow key of the other direction."""
+    if isinstance(key, tuple):
+        return (key[2], key[3], key[0], key[1])
+    a = len(key) // 2 - 2  # address length: 4 (IPv4, 12-byte key) or 16 (IPv6, 36-byte key)
+    return key[a : 2 * a] + key[:a] + key[2 * a + 2 :] + key[2 * a : 2 * a + 2]
+
+
+def flow_endpoints(key: FlowKey) -> tuple[str, int, str, int]:
+    """``(src, sport, dst, dport)`` of a flow key, addresses as text (as the decoder writes them)."""
+    if isinstance(key, tuple):
+        return key[0], key[1], key[2], key[3]
+    a = len(key) // 2 - 2
+    family = socket.AF_INET if a == 4 else socket.AF_INET6
+    return (socket.inet_ntop(family, key[:a]), key[2 * a] << 8 | key[2 * a + 1],
+            socket.inet_ntop(family, key[a : 2 * a]), key[2 * a + 2] << 8 | key[2 * a + 3])
+
+
+def flow_key(src: str, sport: int, dst: str, dport: int) -> bytes:
+    """The flow key the decoder gives a segment between these endpoints (``Segment.flow``).
+
+    Raises:
+        ValueError: an address is not an IP address, or a port is out of range.
+    """
+    family = socket.AF_INET6 if ":" in src else socket.AF_INET
+    try:
+        return (socket.inet_pton(family, src) + socket.inet_pton(family, dst)
+                + sport.to_bytes(2, "big") + dport.to_bytes(2, "big"))
+    except (OSError, OverflowError) as exc:
+        raise ValueError(f"not a flow: {src} {sport} {dst} {dport}: {exc}") from None
+
 
 class CaptureEngine(RecordWalker):
     """TCP segments in file order in; ``ConnectionObservation``s out as connections end.
@@ -123,7 +165,7 @@ class CaptureEngine(RecordWalker):
     def __init__(self, *, keylog: Optional[str] = None, server: Optional[ServerFilter] = None,
                  max_buffer: int = DEFAULT_MAX_BUFFER, max_connections: int = 10_000,
                  idle_timeout_s: float = 300.0, handshake_timeout_s: float = 10.0, max_steps: int = 200) -> None:
-        self._flows: dict[tuple[Any, ...], Union[_Half, _Flow]] = {}
+        self._flows: dict[FlowKey, Union[_Half, _Flow]] = {}
         self._live: dict[_Conn, None] = {}
         self._keys = parse_keylog(keylog) if keylog else {}
         self._filter = server
@@ -144,7 +186,7 @@ class CaptureEngine(RecordWalker):
 
     def feed(self, seg: Segment) -> None:
         """One TCP segment, in capture order."""
-        h: Any = self._flows.get(seg[2:6])
+        h: Any = self._flows.get(seg[11] or seg[2:6])
         if h.__class__ is not _Half or seg[8] & 7:  # unknown flow, a sentinel, or SYN/FIN/RST
             self._segment(h, seg)
         else:
@@ -199,9 +241,10 @@ class CaptureEngine(RecordWalker):
                     return
             else:
                 if h is _IGNORED and flags & (FIN | RST):
-                    self._flows.pop(seg[2:6], None)
+                    key = seg[11] or seg[2:6]
+                    self._flows.pop(key, None)
                     if flags & RST:
-                        self._flows.pop((seg[4], seg[5], seg[2], seg[3]), None)
+                        self._flows.pop(_reverse(key), None)
                 return
         if flags & SYN:
             h = self._syn(h, seg)
@@ -242,12 +285,13 @@ class CaptureEngine(RecordWalker):
         flags = seg[8]
         if not seg[9] and not flags & SYN or flags & RST:
             return None  # a pure ACK/FIN/RST of a flow we do not know: nothing to learn
-        key = seg[2:6]
-        rkey = (seg[4], seg[5], seg[2], seg[3])
+        key = seg[11] or seg[2:6]
+        rkey = _reverse(key)
         if self._filter is not None and not self._filter.may_match(seg[2], seg[3], seg[4], seg[5]):
             self._flows[key] = self._flows[rkey] = _IGNORED
             return None
-        conn = _Conn(key, seg)
+        conn = _EngineConn(seg[2:6], seg)
+        conn.flow = key
         a = conn.a = _Half(conn, self._max_buffer)
         b = conn.b = _Half(conn, self._max_buffer)
         if flags & SYN:
@@ -261,7 +305,8 @@ class CaptureEngine(RecordWalker):
 
     def _forget(self, seg: Segment) -> None:
         """Drop the sentinels of an ended connection whose ports a new one reuses."""
-        for k in (seg[2:6], (seg[4], seg[5], seg[2], seg[3])):
+        key = seg[11] or seg[2:6]
+        for k in (key, _reverse(key)):
             if self._flows.pop(k, None) is _CLOSED:
                 self._closed_flows -= 1
 
@@ -295,11 +340,10 @@ class CaptureEngine(RecordWalker):
 
     def _ignore(self, conn: _Conn) -> None:
         """Not TLS: drop the connection; its later segments stop at the lookup."""
+        assert isinstance(conn, _EngineConn)
         conn.closed = True
         self._live.pop(conn, None)
-        key = conn.key
-        self._flows[key] = _IGNORED
-        self._flows[(key[2], key[3], key[0], key[1])] = _IGNORED
+        self._flows[conn.flow] = self._flows[_reverse(conn.flow)] = _IGNORED
         conn.a.kill()
         conn.b.kill()
 
@@ -334,8 +378,8 @@ class CaptureEngine(RecordWalker):
                     self._consume(h, gap, data, None)
         conn.closed = True
         self._live.pop(conn, None)
-        key = conn.key
-        for k in (key, (key[2], key[3], key[0], key[1])):
+        assert isinstance(conn, _EngineConn)
+        for k in (conn.flow, _reverse(conn.flow)):
             if self._flows.get(k) is not _IGNORED:
                 self._flows[k] = _CLOSED
                 self._closed_flows += 1
@@ -387,24 +431,16 @@ def read_connections(source: Source, *, keylog: Optional[str] = None, server: Op
     """
     from .capture.formats import CaptureReader
     from .capture.ip import Decoder
+    from .passive_packets import feed_records
 
     engine = CaptureEngine(keylog=keylog, server=server, **options)
     decoder = Decoder()
-    decode = decoder.decode
-    feed = engine.feed
-    ready = engine.ready
     segments = 0
     try:
         with CaptureReader(source, allow_truncated_tail=True) as reader:
             if stats is not None:
                 stats.format = reader.format
-            for frame in reader:
-                seg = decode(frame)
-                if seg is not None:
-                    segments += 1
-                    feed(seg)
-                    if ready:
-                        yield from engine.take()
+            segments = yield from feed_records(engine, decoder, reader.records())
             if stats is not None:
                 stats.truncated_tail = reader.truncated_tail
                 stats.frames = reader.frames_read

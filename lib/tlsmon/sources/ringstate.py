@@ -373,8 +373,8 @@ class EngineState:
 
         closed, ignored = passive._CLOSED, passive._IGNORED
         # One string per flow, "c src sport dst dport" (ended) or "i ..." (ignored): compact JSON.
-        flows = [f"{'c' if value is closed else 'i'} {src} {sport} {dst} {dport}"
-                 for (src, sport, dst, dport), value in engine._flows.items() if value is closed or value is ignored]
+        flows = [f"{'c' if value is closed else 'i'} {' '.join(map(str, passive.flow_endpoints(key)))}"
+                 for key, value in engine._flows.items() if value is closed or value is ignored]
         if len(flows) > _MAX_FLOWS:  # the oldest first: dicts keep insertion order
             flows = flows[-_MAX_FLOWS:]
         return {
@@ -394,7 +394,8 @@ class EngineState:
         flows = engine._flows
         for flow in saved.get("flows", ()):
             kind, src, sport, dst, dport = flow.split(" ")
-            flows[(src, int(sport), dst, int(dport))] = passive._CLOSED if kind == "c" else passive._IGNORED
+            key = passive.flow_key(src, int(sport), dst, int(dport))
+            flows[key] = passive._CLOSED if kind == "c" else passive._IGNORED
         engine._closed_flows = int(saved.get("closed_flows", 0))
         engine._numbers = int(saved.get("numbers", 0))
         # The replayed connections were all alive where the last run stopped: nothing ends them before.

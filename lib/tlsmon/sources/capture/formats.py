@@ -14,17 +14,18 @@ import gzip
 import io
 import os
 import zlib
-from typing import IO, Any, Iterator, Optional, Tuple, Union
+from typing import IO, Any, Iterator, Optional, Tuple, TypeVar, Union
 
 from ...errors import CaptureError, CorruptCapture, TruncatedCapture, UnknownCaptureFormat
 from .frames import Frame
 from .netmon import NetmonReader
-from .pcap import FrameReader, PcapReader
+from .pcap import FrameReader, PcapReader, Record
 from .pcapng import PcapngReader
 
 __all__ = ["sniff", "read_frames", "CaptureReader", "Source", "FORMATS", "MAX_BUFFERED_NETMON"]
 
 Source = Union[str, "os.PathLike[str]", IO[bytes]]
+_T = TypeVar("_T")
 
 FORMATS = ("pcap", "pcap-ns", "pcapng", "netmon1", "netmon2", "gzip")
 
@@ -135,11 +136,16 @@ class CaptureReader:
             raise
         self.format = self._reader.format
         self._reader.first_number = first_number
-        self._frames = self._iterate()
+        self._frames = self._iterate(iter(self._reader))
 
     @property
     def frames_read(self) -> int:
         return self._reader.frames_read
+
+    @property
+    def last_number(self) -> int:
+        """The number of the last frame read (``first_number`` before the first)."""
+        return self._reader.last_number
 
     @property
     def truncated_tail(self) -> bool:
@@ -153,6 +159,12 @@ class CaptureReader:
     def __iter__(self) -> Iterator[Frame]:
         return self._frames
 
+    def records(self, block: int = 1 << 20) -> Iterator[Record]:
+        """The frames as ``FrameReader.records`` gives them (no ``Frame``, no copy of their bytes),
+        read ahead ``block`` bytes at a time where the format allows. Iterate either this or
+        the reader itself, once."""
+        return self._iterate(self._reader.records(block))
+
     def __enter__(self) -> CaptureReader:
         return self
 
@@ -165,9 +177,9 @@ class CaptureReader:
             self._opened.close()
             self._opened = None
 
-    def _iterate(self) -> Iterator[Frame]:
+    def _iterate(self, items: Iterator[_T]) -> Iterator[_T]:
         try:
-            yield from self._reader
+            yield from items
             if self._gzip is not None and self._gzip.cut_short and not self.truncated_tail:
                 # every record was whole, but the gzip stream stops before its end marker
                 if not self.allow_truncated_tail:

@@ -75,6 +75,10 @@ class Segment(NamedTuple):
         flags: TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10).
         payload: TCP payload (only what was captured; see ``truncated``).
         truncated: the frame was cut by the snap length inside this segment's payload.
+        flow: the raw addresses and ports as on the wire (source address, destination
+            address, source port, destination port: 12 bytes for IPv4, 36 for IPv6), the
+            engine's key for the flow; empty in a segment made by hand (then the engine keys
+            by ``(src, sport, dst, dport)``).
     """
 
     frame: int
@@ -88,6 +92,7 @@ class Segment(NamedTuple):
     flags: int
     payload: Payload
     truncated: bool = False
+    flow: bytes = b""
 
 
 # TCP flags (RFC 9293 §3.1)

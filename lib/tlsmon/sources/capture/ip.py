@@ -87,7 +87,8 @@ class Decoder:
                     payload = memoryview(data)[payload_start:end]
                 return _new_segment(
                     Segment,
-                    (frame[0], frame[1], names[0], sport, names[1], dport, seq, ack, flags, payload, False),
+                    (frame[0], frame[1], names[0], sport, names[1], dport, seq, ack, flags, payload, False,
+                     data[26:38]),
                 )
             ethertype, off = ETHERTYPE_IPV4, 14
         else:
@@ -159,7 +160,8 @@ class Decoder:
         payload = _payload(data, payload_start, end)
         return _new_segment(
             Segment,
-            (frame[0], frame[1], names[0], sport, names[1], dport, seq, ack, flags, payload, cut or fragment),
+            (frame[0], frame[1], names[0], sport, names[1], dport, seq, ack, flags, payload, cut or fragment,
+             key + data[tcp : tcp + 4]),
         )
 
     def _ipv6_extensions(self, data: bytes, pos: int, next_header: int, end: int) -> Tuple[int, bool]:
@@ -193,6 +195,11 @@ class Decoder:
             next_header = data[pos]
             pos += length
         return pos, fragment
+
+    def names(self, key: bytes) -> Tuple[str, str]:
+        """The addresses of an IPv4 (8 bytes) or IPv6 (32 bytes) source and destination pair, as text."""
+        names = self._names.get(key)
+        return names if names is not None else self._name(key, len(key) == 8)
 
     def _short(self, cut: bool) -> None:
         """Count a frame whose headers do not fit: `cut` by the snap length, or else malformed."""

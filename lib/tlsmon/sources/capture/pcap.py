@@ -10,12 +10,12 @@ File format: https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html
 from __future__ import annotations
 
 import struct
-from typing import IO, Iterator, Tuple
+from typing import IO, Callable, Iterator, Tuple
 
 from ...errors import CorruptCapture, TruncatedCapture
-from .frames import Frame
+from .frames import Frame, Payload
 
-__all__ = ["FrameReader", "PcapReader", "MAX_FRAME_LENGTH"]
+__all__ = ["FrameReader", "PcapReader", "MAX_FRAME_LENGTH", "Record"]
 
 # The most bytes of one frame we accept (Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD). A record
 # claiming more is corrupt: we never allocate what a header merely declares.
@@ -25,6 +25,8 @@ _MAGIC_USEC = 0xA1B2C3D4
 _MAGIC_NSEC = 0xA1B23C4D
 _LINKTYPE_MASK = 0x03FFFFFF  # draft-ietf-opsawg-pcap §4: the upper bits carry FCS information
 _new_frame = tuple.__new__  # building the NamedTuple directly skips its Python-level __new__
+# (number, timestamp, link type, buffer, start, end, original length, interface): see FrameReader.records
+Record = Tuple[int, float, int, Payload, int, int, int, int]
 
 
 class FrameReader:
@@ -48,8 +50,29 @@ class FrameReader:
         self.truncated_tail = False
         self.link_types: Tuple[int, ...] = ()
 
+    @property
+    def last_number(self) -> int:
+        """The number of the last frame yielded (``first_number`` before the first)."""
+        return self.first_number + self.frames_read
+
     def __iter__(self) -> Iterator[Frame]:
-        raise NotImplementedError
+        """The frames, in file order (a reader overrides this or ``records``)."""
+        new = _new_frame
+        for number, timestamp, link_type, buf, start, end, original, interface in self.records():
+            yield new(Frame, (number, timestamp, link_type, buf[start:end], original, interface))
+
+    def records(self, block: int = 0) -> Iterator[Record]:
+        """The frames without a ``Frame`` or a copy of their bytes each, for the capture engine's
+        packet loop: ``(number, timestamp, link_type, buffer, start, end, original_length,
+        interface)``, the frame's bytes being ``buffer[start:end]``.
+
+        Args:
+            block: read ahead up to this many bytes at a time (several frames share one
+                buffer; the stream's position runs ahead of the frames). 0: read each record
+                exactly, so that the stream stands after the last record yielded.
+        """
+        for f in self:
+            yield f[0], f[1], f[2], f[3], 0, len(f[3]), f[4], f[5]
 
     def _add_link_type(self, link_type: int) -> None:
         if link_type not in self.link_types:
@@ -93,35 +116,60 @@ class PcapReader(FrameReader):
         self._add_link_type(self.link_type)
         self._header_ok = True
 
-    def __iter__(self) -> Iterator[Frame]:
-        return self._frames()
-
-    def _frames(self) -> Iterator[Frame]:
+    def records(self, block: int = 0) -> Iterator[Record]:
         if not self._header_ok:
             return
-        read = self._stream.read
-        unpack = struct.Struct(self.byte_order + "IIII").unpack
+        stream = self._stream
+        read = getattr(stream, "read1", stream.read) if block else stream.read  # read1: a pipe gives what it has
+        unpack = struct.Struct(self.byte_order + "IIII").unpack_from
         units = 1_000_000 if self.format == "pcap" else 1_000_000_000
         link_type = self.link_type
-        offset = 24
+        offset = 24  # of the record at buf[pos]
         number = first = self.first_number
+        buf = b""
+        pos = 0
         while True:
-            header = read(16)
-            if len(header) != 16:
-                if header:
-                    self._truncated("pcap record header", offset, len(header), 16)
-                return
-            seconds, fraction, captured, original = unpack(header)
+            if len(buf) - pos < 16:
+                buf, pos = _fill(read, buf, pos, 16, block), 0
+                if len(buf) < 16:
+                    if buf:
+                        self._truncated("pcap record header", offset, len(buf), 16)
+                    return
+            seconds, fraction, captured, original = unpack(buf, pos)
             if captured > MAX_FRAME_LENGTH:
                 raise CorruptCapture(
                     f"pcap record at offset {offset} claims {captured} captured bytes (limit {MAX_FRAME_LENGTH})"
                 )
-            data = read(captured)
-            if len(data) != captured:
-                self._truncated("pcap record", offset, 16 + len(data), 16 + captured)
-                return
+            if block:
+                end = pos + 16 + captured
+                if end > len(buf):
+                    buf, pos = _fill(read, buf, pos, 16 + captured, block), 0
+                    end = 16 + captured
+                    if end > len(buf):
+                        self._truncated("pcap record", offset, len(buf), end)
+                        return
+                data, start = buf, pos + 16
+            else:  # one read per record: its bytes are the buffer
+                data, start, end = read(captured), 0, captured
+                if len(data) != captured:
+                    self._truncated("pcap record", offset, 16 + len(data), 16 + captured)
+                    return
+                buf, pos = b"", 0
             number += 1
             self.frames_read = number - first
             offset += 16 + captured
             # int / int is correctly rounded: the float nearest the exact timestamp
-            yield _new_frame(Frame, (number, (seconds * units + fraction) / units, link_type, data, original, 0))
+            yield number, (seconds * units + fraction) / units, link_type, data, start, end, original, 0
+            if block:
+                pos = end
+
+
+def _fill(read: Callable[[int], bytes], buf: bytes, pos: int, need: int, block: int) -> bytes:
+    """``buf[pos:]`` and what follows in the stream: at least ``need`` bytes, unless the data ends."""
+    rest = buf[pos:]
+    while len(rest) < need:
+        more = read(max(block, need - len(rest)))
+        if not more:
+            break
+        rest += more
+    return rest

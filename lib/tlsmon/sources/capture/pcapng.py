@@ -14,8 +14,7 @@ import struct
 from typing import IO, Iterator, List, NamedTuple, Tuple
 
 from ...errors import CorruptCapture
-from .frames import Frame
-from .pcap import MAX_FRAME_LENGTH, FrameReader
+from .pcap import MAX_FRAME_LENGTH, FrameReader, Record
 
 __all__ = ["PcapngReader", "MAX_BLOCK_LENGTH"]
 
@@ -31,7 +30,6 @@ _IDB, _OPB, _SPB, _EPB = 1, 2, 3, 6
 # systemd journal export, and custom blocks (copiable or not)
 _NUMBERED = frozenset({0x9, 0x0BAD, 0x40000BAD})
 _OPT_ENDOFOPT, _IF_TSRESOL, _IF_TSOFFSET = 0, 9, 14
-_new_frame = tuple.__new__
 
 
 class Interface(NamedTuple):
@@ -68,11 +66,15 @@ class PcapngReader(FrameReader):
         self._stream = stream
         self.sections = 0
         self.interface_count = 0
+        self._last = 0
 
-    def __iter__(self) -> Iterator[Frame]:
-        return self._frames()
+    @property
+    def last_number(self) -> int:
+        """The number of the last frame yielded: blocks shown as frames count too (see ``records``)."""
+        return self._last if self.frames_read else self.first_number
 
-    def _frames(self) -> Iterator[Frame]:
+    def records(self, block: int = 0) -> Iterator[Record]:
+        """As ``FrameReader.records``; a block is read whole in any case (``block`` is not used)."""
         read = self._stream.read
         offset = 0
         number = self.first_number
@@ -125,10 +127,10 @@ class PcapngReader(FrameReader):
                 link_type, units, offset_units, _snaplen, iface_number = interfaces[iface]
                 number += 1
                 self.frames_read += 1
+                self._last = number
                 offset += length
                 timestamp = (((high << 32) | low) + offset_units) / units
-                data = body[20 : 20 + captured]
-                yield _new_frame(Frame, (number, timestamp, link_type, data, original, iface_number))
+                yield number, timestamp, link_type, body, 20, 20 + captured, original, iface_number
             elif block_type == _SPB:
                 if length < 16:
                     raise CorruptCapture(f"pcapng simple packet block at offset {offset} is too short")
@@ -140,9 +142,10 @@ class PcapngReader(FrameReader):
                 captured = min(original, length - 16, snaplen or MAX_FRAME_LENGTH, MAX_FRAME_LENGTH)
                 number += 1
                 self.frames_read += 1
+                self._last = number
                 offset += length
                 # A Simple Packet Block has no timestamp; Wireshark shows 0 too.
-                yield _new_frame(Frame, (number, 0.0, link_type, body[4 : 4 + captured], original, iface_number))
+                yield number, 0.0, link_type, body, 4, 4 + captured, original, iface_number
             elif block_type == _IDB:
                 interfaces.append(self._interface(body, order, offset))
                 offset += length
