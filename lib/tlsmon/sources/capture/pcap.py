@@ -34,7 +34,8 @@ class FrameReader:
 
     Attributes:
         format: the format's short name ("pcap", "pcap-ns", "pcapng", "netmon1", "netmon2").
-        frames_read: frames yielded so far.
+        frames_read: frames yielded so far (by records(block) with a block: exact at the end of
+            each buffer and when the records end).
         truncated_tail: the capture ended inside a record (only with ``allow_truncated_tail``).
         link_types: the distinct link types the capture declared, in order of appearance.
         first_number: frames are numbered from this + 1 (set before iterating: a reader of the
@@ -124,44 +125,59 @@ class PcapReader(FrameReader):
         unpack = struct.Struct(self.byte_order + "IIII").unpack_from
         units = 1_000_000 if self.format == "pcap" else 1_000_000_000
         link_type = self.link_type
-        offset = 24  # of the record at buf[pos]
         number = first = self.first_number
         buf = b""
         pos = 0
-        while True:
-            if len(buf) - pos < 16:
-                buf, pos = _fill(read, buf, pos, 16, block), 0
-                if len(buf) < 16:
-                    if buf:
-                        self._truncated("pcap record header", offset, len(buf), 16)
-                    return
-            seconds, fraction, captured, original = unpack(buf, pos)
-            if captured > MAX_FRAME_LENGTH:
-                raise CorruptCapture(
-                    f"pcap record at offset {offset} claims {captured} captured bytes (limit {MAX_FRAME_LENGTH})"
-                )
-            if block:
-                end = pos + 16 + captured
-                if end > len(buf):
-                    buf, pos = _fill(read, buf, pos, 16 + captured, block), 0
-                    end = 16 + captured
-                    if end > len(buf):
-                        self._truncated("pcap record", offset, len(buf), end)
+        at = 24  # the file offset of buf[0]
+        try:
+            while True:
+                if block:  # the whole records already in the buffer, in a tight loop
+                    size = len(buf)
+                    while pos + 16 <= size:
+                        seconds, fraction, captured, original = unpack(buf, pos)
+                        end = pos + 16 + captured
+                        if end > size or captured > MAX_FRAME_LENGTH:
+                            break
+                        number += 1
+                        # int / int is correctly rounded: the float nearest the exact timestamp
+                        yield number, (seconds * units + fraction) / units, link_type, buf, pos + 16, end, original, 0
+                        pos = end
+                # The next record: past the end of the buffer (read on), cut, or corrupt.
+                if len(buf) - pos < 16:
+                    at += pos
+                    buf, pos = _fill(read, buf, pos, 16, block), 0
+                    if len(buf) < 16:
+                        if buf:
+                            self._truncated("pcap record header", at, len(buf), 16)
                         return
-                data, start = buf, pos + 16
-            else:  # one read per record: its bytes are the buffer
-                data, start, end = read(captured), 0, captured
-                if len(data) != captured:
-                    self._truncated("pcap record", offset, 16 + len(data), 16 + captured)
-                    return
-                buf, pos = b"", 0
-            number += 1
+                seconds, fraction, captured, original = unpack(buf, pos)
+                if captured > MAX_FRAME_LENGTH:
+                    raise CorruptCapture(f"pcap record at offset {at + pos} claims {captured} captured bytes"
+                                         f" (limit {MAX_FRAME_LENGTH})")
+                if block:
+                    end = pos + 16 + captured
+                    if end > len(buf):
+                        at += pos
+                        buf, pos = _fill(read, buf, pos, 16 + captured, block), 0
+                        end = 16 + captured
+                        if end > len(buf):
+                            self._truncated("pcap record", at, len(buf), end)
+                            return
+                    data, start = buf, pos + 16
+                else:  # one read per record: its bytes are the buffer
+                    data, start, end = read(captured), 0, captured
+                    if len(data) != captured:
+                        self._truncated("pcap record", at, 16 + len(data), 16 + captured)
+                        return
+                    at += 16 + captured
+                    buf, pos = b"", 0
+                number += 1
+                self.frames_read = number - first
+                yield number, (seconds * units + fraction) / units, link_type, data, start, end, original, 0
+                if block:
+                    pos = end
+        finally:
             self.frames_read = number - first
-            offset += 16 + captured
-            # int / int is correctly rounded: the float nearest the exact timestamp
-            yield number, (seconds * units + fraction) / units, link_type, data, start, end, original, 0
-            if block:
-                pos = end
 
 
 def _fill(read: Callable[[int], bytes], buf: bytes, pos: int, need: int, block: int) -> bytes:
