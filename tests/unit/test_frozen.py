@@ -84,3 +84,25 @@ def test_default_order_is_checked():
         class Bad:
             a: int = 1
             b: int
+
+
+# More fields than CPython shares dict keys for: __init__ builds the instance dict in one go.
+Wide = frozen(type("Wide", (), {"__annotations__": {f"f{i}": "int" for i in range(33)} | {"last": "int"},
+                                "last": -1}))
+
+
+def test_a_class_with_many_fields_behaves_the_same():
+    import copy
+    import pickle
+
+    values = {f"f{i}": i for i in range(33)}
+    w = Wide(*range(33))
+    assert dataclasses.asdict(w) == values | {"last": -1}
+    assert w == Wide(**values) and hash(w) == hash(Wide(**values)) and w != Wide(**values, last=0)
+    assert repr(w).startswith("Wide(f0=0, f1=1,") and repr(w).endswith("f32=32, last=-1)")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        w.f3 = 4
+    assert dataclasses.replace(w, f5=50).f5 == 50 and w.f5 == 5
+    assert pickle.loads(pickle.dumps(w)) == w == copy.copy(w)
+    with pytest.raises(TypeError):
+        Wide(*range(32))  # f32 has no default

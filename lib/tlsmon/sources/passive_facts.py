@@ -1,7 +1,7 @@
 """A finished capture connection -> its frozen ``ConnectionObservation``.
 
 Reads what ``passive.CaptureEngine`` collected for one connection (the observer's
-state, the tagged ladder entries, alerts, gaps) and decides the outcome and the
+state, the ladder's steps, alerts, gaps) and decides the outcome and the
 "why not seen" answers. Runs once per connection, off the per-packet path. No I/O here.
 """
 
@@ -28,7 +28,7 @@ from .assemble import alert_name, request_facts
 
 if TYPE_CHECKING:
     from .passive import CaptureEngine
-    from .passive_records import _Conn
+    from .passive_records import Entry, _Conn
 
 __all__ = ["observation"]
 
@@ -37,17 +37,15 @@ ET_PRE_SHARED_KEY = 41  # RFC 8446 §4.2.11
 _WHO = {CLIENT: "client", SERVER: "server"}
 
 
-def _utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, timezone.utc)
+_fromtimestamp = datetime.fromtimestamp
+_UTC = timezone.utc
 
 
 _SERVERS: dict[tuple[str, int], Endpoint] = {}
 
 
-def _endpoint(ip: str, port: int, server: bool = False) -> Endpoint:
+def _server(ip: str, port: int) -> Endpoint:
     """Endpoints are immutable: a server's is made once, not once per connection."""
-    if not server:
-        return Endpoint(ip, port, ip)
     got = _SERVERS.get((ip, port))
     if got is None:
         got = Endpoint(ip, port, ip)
@@ -76,7 +74,8 @@ def _chain(engine: CaptureEngine, ders: Optional[tuple[bytes, ...]]) -> tuple[tu
     if not ders:
         return (), ""
     try:
-        return tuple(engine.facts(der) for der in ders), ""
+        facts = engine.facts
+        return tuple([facts(der) for der in ders]), ""
     except DecodeError as exc:
         return (), str(exc)
 
@@ -91,8 +90,7 @@ def _alert_text(alert: CaptureAlert) -> str:
 
 
 def _outcome(conn: _Conn, engine: CaptureEngine, end: bool) -> tuple[Outcome, Optional[str]]:
-    client, server = conn.client, conn.server
-    done = client.done and server.done
+    done = conn.a.done and conn.b.done  # the client's and the server's Finished
     for alert in conn.alerts:
         if alert.level == 2 and (alert.phase == "handshake" or not conn.server_app):
             return Outcome.ALERT, _alert_text(alert)
@@ -113,7 +111,7 @@ def _outcome(conn: _Conn, engine: CaptureEngine, end: bool) -> tuple[Outcome, Op
         gap = conn.gaps[0]
         size = f"{gap.length} bytes" if gap.length else "bytes"
         return Outcome.INCOMPLETE, f"the capture misses {size} of {gap.direction} at frame {gap.frame} ({gap.reason})"
-    fins = [(h.fin_ts, h.direction) for h in (client, server) if h.fin_ts is not None]
+    fins = [(h.fin_ts, h.direction) for h in (conn.client, conn.server) if h.fin_ts is not None]
     if fins:
         fin_ts, who = min(fins, key=lambda f: f[0] or 0.0)
         assert fin_ts is not None
@@ -159,45 +157,61 @@ def _request(conn: _Conn, tls13: bool, resumed: bool,
     return RequestStatus.NOT_SENT, "no_server_flight", None
 
 
+_new_step = tuple.__new__  # CaptureStep(...) without its Python-level __new__: the same tuple
+StepContent = tuple[tuple[str, ...], tuple[str, ...], tuple[bool, ...], tuple[Optional[int], ...]]
+# Steps read the same on many connections: their names, details... made once, shared.
+_CONTENTS: dict[Any, StepContent] = {}
+
+
+def _content(key: Any, entries: list[Entry], run: int) -> StepContent:
+    """Names, details, decrypted flags and handshake types of a step, by ``key`` (see ``_steps``).
+
+    ``run``: the number of records of a run of application data (whose one entry stands for
+    them all), 0 for other steps.
+    """
+    got = _CONTENTS.get(key)
+    if got is None:
+        if run:
+            entry = entries[0]
+            got = ((entry[0],), (f"{run} records" if run > 1 else "",), (entry[2],), (entry[3],))
+        else:
+            names, details, decrypted, types = zip(*entries)
+            got = (names, details, decrypted, types)
+        if len(_CONTENTS) >= 4096:
+            _CONTENTS.clear()
+        _CONTENTS[key] = got
+    return got
+
+
 def _steps(conn: _Conn, client_subject: Optional[str]) -> tuple[CaptureStep, ...]:
-    """Entries grouped into steps: a new step where the direction, or data vs handshake, changes."""
-    steps: list[CaptureStep] = []
+    """The ladder's steps, as ``RecordWalker`` grouped them (passive_records.py)."""
     t0 = conn.first_ts
-    names: list[str] = []
-    details: list[str] = []
-    decrypted: list[bool] = []
-    types: list[Optional[int]] = []
-    first: Any = None
-    last: Any = None
-    for e in conn.entries:
-        if first is not None and (e[2] != first[2] or e[7] != first[7]):
-            steps.append(CaptureStep(first[2], tuple(names), tuple(details), tuple(decrypted), tuple(types),
-                                     first[0], last[9], round(first[1] - t0, 6)))
-            names, details, decrypted, types, first = [], [], [], [], None
-        if first is None:
-            first = e
-        last = e
-        detail = e[4]
-        if e[7] == 1:  # application data: one entry stands for a run of records
-            detail = f"{e[8]} records" if e[8] > 1 else ""
-        elif e[6] == 11 and client_subject and e[2] == CLIENT and detail != "empty":
-            detail = client_subject
-        names.append(e[3])
-        details.append(detail)
-        decrypted.append(bool(e[5]))
-        types.append(e[6])
-    if first is not None:
-        steps.append(CaptureStep(first[2], tuple(names), tuple(details), tuple(decrypted), tuple(types),
-                                 first[0], last[9], round(first[1] - t0, 6)))
-    return tuple(steps)
+    out = []
+    for direction, kind, frame, ts, entries, records, last_frame in conn.steps:
+        if kind:
+            key: Any = (entries[0], records)
+            names, details, decrypted, types = _CONTENTS.get(key) or _content(key, entries, records)
+        else:
+            key = tuple(entries)
+            names, details, decrypted, types = _CONTENTS.get(key) or _content(key, entries, 0)
+            if client_subject and direction == CLIENT and 11 in types:  # the client's Certificate: its subject
+                details = tuple(client_subject if t == 11 and x != "empty" else x for x, t in zip(details, types))
+        t = round(ts - t0, 6)
+        out.append(_new_step(CaptureStep, (direction, names, details, decrypted, types, frame, last_frame, t)))
+    return tuple(out)
+
+
+_NO_HELLO: dict[str, Any] = {}
 
 
 def observation(conn: _Conn, engine: CaptureEngine, end: bool) -> ConnectionObservation:
     """The observation of one connection that has ended (``end``: by expiry or the end of the capture)."""
     observer = conn.observer
-    client, server = conn.client, conn.server
     key = conn.key
-    ends = {conn.a: (key[0], key[1]), conn.b: (key[2], key[3])}
+    if conn.a.direction == CLIENT:  # conn.a is conn.client
+        client, server = Endpoint(key[0], key[1], key[0]), _server(key[2], key[3])
+    else:
+        client, server = Endpoint(key[2], key[3], key[2]), _server(key[0], key[1])
     sh = observer.server_hello if observer is not None else None
     version = observer.version if observer is not None else None
     tls13 = version == TLS13
@@ -216,15 +230,15 @@ def observation(conn: _Conn, engine: CaptureEngine, end: bool) -> ConnectionObse
         cstatus = ClientCertificateStatus.NONE
     if error is None and (chain_error or client_error):
         error = f"certificate: {chain_error or client_error}"
-    hello = {k: v for k, v in (conn.hello or {}).items() if k != "detail"}
+    hello = conn.hello or _NO_HELLO
     return ConnectionObservation(
         number=conn.number,
-        client=_endpoint(*ends[client]),
-        server=_endpoint(*ends[server], server=True),
+        client=client,
+        server=server,
         first_frame=conn.first_frame,
         last_frame=conn.last_frame,
-        started_at=_utc(conn.first_ts),
-        ended_at=_utc(conn.last_ts),
+        started_at=_fromtimestamp(conn.first_ts, _UTC),
+        ended_at=_fromtimestamp(conn.last_ts, _UTC),
         outcome=outcome,
         error=error,
         version=version,

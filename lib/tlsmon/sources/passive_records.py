@@ -49,7 +49,20 @@ TLS13 = 0x0304
 MAX_RECORD = 2**14 + 2048  # RFC 5246 §6.2.3: TLSCiphertext.length
 _SNIFF, _RECORDS, _RESYNC, _DEAD = 0, 1, 2, 3
 _NEVER = 1 << 62  # "bytes left" of a dead direction: the fast path drops everything
-_APP = 1  # entry kind: application data (collapsed); 0: everything else
+
+# The ladder is built as it comes, grouped into steps ready for the observation: a new step
+# where the direction or the kind changes. A step is
+#   [direction, kind, frame, ts, entries, records, last_frame]
+# frame, ts: of its first entry; last_frame: of its last entry or record; kind _APP: a run of
+# application-data records (``records`` of them), whose one entry stands for them all; 0: the rest.
+_APP = 1
+Entry = tuple[str, str, bool, Optional[int]]  # name, detail, decrypted, handshake type
+_APP_DATA: Entry = ("Application Data", "", False, None)
+_HANDSHAKE: Entry = ("Handshake", "", False, None)
+_ENCRYPTED_HANDSHAKE: Entry = ("Encrypted Handshake Message", "", False, None)
+_CCS: Entry = ("ChangeCipherSpec", "", False, None)
+_ENCRYPTED_CCS: Entry = ("Encrypted ChangeCipherSpec", "", False, None)
+_ENCRYPTED_ALERT: Entry = ("Encrypted Alert", "", False, None)
 # A plausible record header: content type 20-24, major version 3, minor 0-4.
 _HEADER = re.compile(rb"[\x14-\x18]\x03[\x00-\x04]")
 _SNIFF_BUDGET = 32 * 1024  # bytes searched for a record boundary before a flow is declared not TLS
@@ -86,10 +99,10 @@ class _Half(StreamReassembler):
 class _Conn:
     """A connection under way: both directions, the observer, and what has been learnt."""
 
-    __slots__ = ("key", "a", "b", "number", "tls", "observer", "keyed", "entries", "app_run", "alerts", "gaps",
-                 "first_frame", "first_ts", "last_frame", "last_ts", "last_data_ts", "server_chain", "client_chain",
-                 "shd", "abbreviated", "reneg", "server_app", "rst", "not_tls", "error", "mid_stream", "closed",
-                 "steps_truncated", "last_name", "alpn", "hello", "record_version", "holes")
+    __slots__ = ("key", "a", "b", "number", "tls", "observer", "keyed", "steps", "entry_count", "app_run", "alerts",
+                 "gaps", "first_frame", "first_ts", "last_frame", "last_ts", "last_data_ts", "server_chain",
+                 "client_chain", "shd", "abbreviated", "reneg", "server_app", "rst", "not_tls", "error", "mid_stream",
+                 "closed", "steps_truncated", "last_name", "alpn", "hello", "record_version", "holes")
 
     def __init__(self, key: tuple[Any, ...], seg: Segment) -> None:
         self.key = key
@@ -97,8 +110,9 @@ class _Conn:
         self.tls = False
         self.observer: Optional[PassiveObserver] = None
         self.keyed = False
-        self.entries: list[list[Any]] = []
-        self.app_run: Optional[str] = None  # the last entry is application data in this direction
+        self.steps: list[list[Any]] = []  # the ladder so far (see _APP)
+        self.entry_count = 0
+        self.app_run: Optional[str] = None  # the last step is application data in this direction
         self.alerts: list[CaptureAlert] = []
         self.gaps: list[CaptureGap] = []
         # frame numbers and times only: a segment would pin its frame's buffer (its payload is a view)
@@ -119,7 +133,7 @@ class _Conn:
         self.steps_truncated = False
         self.last_name: Optional[str] = None
         self.alpn: Optional[str] = None
-        self.hello: Optional[dict[str, Any]] = None  # what the ClientHello offered
+        self.hello: Optional[dict[str, Any]] = None  # what the ClientHello offered (shared: read only)
         self.record_version = 0  # the record-layer version of the server's records, once seen
         self.holes = False  # a direction holds segments after a hole: watch the other side's ACKs
 
@@ -187,7 +201,7 @@ class RecordWalker:
     _filter: Any
     _keys: dict[bytes, list[str]]
     _max_steps: int
-    _facts: dict[bytes, CertificateFacts]
+    _facts: dict[bytes, CertificateFacts]  # see facts()
 
     def _ignore(self, conn: _Conn) -> None:
         raise NotImplementedError  # the engine drops the flow
@@ -356,9 +370,10 @@ class RecordWalker:
                 conn.record_version = header[1] << 8 | header[2]
             if ctype == 23 and not conn.keyed:
                 if conn.app_run == h.direction:  # another application-data record in a run: count it
-                    last = conn.entries[-1]
-                    last[8] += 1
-                    last[9] = seg[0] if seg is not None else last[9]
+                    last = conn.steps[-1]
+                    last[5] += 1
+                    if seg is not None:
+                        last[6] = seg[0]
                     h.passing = False
                     continue
             elif h.obs_ok and not h.sealed and (ctype != 20 or conn.keyed):
@@ -426,26 +441,40 @@ class RecordWalker:
         if events:
             self._events(conn, events, seg)
 
-    def _entry(self, conn: _Conn, seg: Optional[Segment], direction: str, name: str, detail: str,
-               decrypted: bool, htype: Optional[int], kind: int = 0) -> None:
-        entries = conn.entries
-        frame, ts = (seg[0], seg[1]) if seg is not None else (conn.last_frame, conn.last_ts)
-        if kind == _APP:
-            if conn.app_run == direction:
-                last = entries[-1]
-                last[8] += 1
-                last[9] = frame
-                return
-        if len(entries) >= self._max_steps:
+    def _entry(self, conn: _Conn, seg: Optional[Segment], direction: str, entry: Entry) -> None:
+        """A ladder entry (not application data): it extends the last step, or starts one."""
+        if conn.entry_count >= self._max_steps:
             conn.steps_truncated = True
             conn.app_run = None
             return
-        entries.append([frame, ts, direction, name, detail, decrypted, htype, kind, 1, frame])
-        if kind == _APP:
-            conn.app_run = direction
-        else:
+        conn.entry_count += 1
+        conn.app_run = None
+        conn.last_name = entry[0]
+        frame = seg[0] if seg is not None else conn.last_frame
+        steps = conn.steps
+        if steps:
+            last = steps[-1]
+            if not last[1] and last[0] == direction:
+                last[4].append(entry)
+                last[6] = frame
+                return
+        steps.append([direction, 0, frame, seg[1] if seg is not None else conn.last_ts, [entry], 1, frame])
+
+    def _app_data(self, conn: _Conn, seg: Optional[Segment], direction: str) -> None:
+        """An application-data record: it extends the run of its direction, or starts one (a step)."""
+        frame = seg[0] if seg is not None else conn.last_frame
+        if conn.app_run == direction:
+            last = conn.steps[-1]
+            last[5] += 1
+            last[6] = frame
+            return
+        if conn.entry_count >= self._max_steps:
+            conn.steps_truncated = True
             conn.app_run = None
-            conn.last_name = name
+            return
+        conn.entry_count += 1
+        conn.app_run = direction
+        conn.steps.append([direction, _APP, frame, seg[1] if seg is not None else conn.last_ts, [_APP_DATA], 1, frame])
 
     def _named(self, h: _Half, ctype: int, length: int, seg: Optional[Segment]) -> None:
         """A record the observer does not read: name it from its header, as a capture reader would."""
@@ -460,7 +489,7 @@ class RecordWalker:
                     h.protected += 1
                     if d == CLIENT:
                         h.done = other.done = True
-                    self._entry(conn, seg, d, "Encrypted Handshake Message", "", False, None)
+                    self._entry(conn, seg, d, _ENCRYPTED_HANDSHAKE)
                     return
                 h.protected += 1
             elif conn.mid_stream:
@@ -468,14 +497,13 @@ class RecordWalker:
             h.app = True
             if d == SERVER:
                 conn.server_app = True
-            self._entry(conn, seg, d, "Application Data", "", False, None, _APP)
+            self._app_data(conn, seg, d)
         elif ctype == 20:
             observer = conn.observer
             if d == SERVER and not conn.shd and observer is not None and observer.server_hello is not None \
                     and not conn.tls13 and not h.ccs and h.obs_ok and not h.lost:
                 conn.abbreviated = True
-            self._entry(conn, seg, d, "ChangeCipherSpec" if length == 1 else "Encrypted ChangeCipherSpec",
-                        "", False, None)
+            self._entry(conn, seg, d, _CCS if length == 1 else _ENCRYPTED_CCS)
             h.ccs = True
             if not conn.tls13:
                 h.sealed = True  # from here on this side's records are encrypted (RFC 5246 §7.1)
@@ -484,13 +512,12 @@ class RecordWalker:
                 conn.reneg = True  # handshake records after Finished: a renegotiation
             elif h.ccs:
                 h.done = True  # the first protected handshake message of a side is its Finished
-            self._entry(conn, seg, d, "Encrypted Handshake Message" if h.ccs or conn.mid_stream else "Handshake",
-                        "", False, None)
+            self._entry(conn, seg, d, _ENCRYPTED_HANDSHAKE if h.ccs or conn.mid_stream else _HANDSHAKE)
         elif ctype == 21:
             self._alert(conn, seg, d, None, None)
-            self._entry(conn, seg, d, "Encrypted Alert", "", False, None)
+            self._entry(conn, seg, d, _ENCRYPTED_ALERT)
         else:
-            self._entry(conn, seg, d, f"ContentType({ctype})", "", False, None)
+            self._entry(conn, seg, d, (f"ContentType({ctype})", "", False, None))
 
     def _alert(self, conn: _Conn, seg: Optional[Segment], direction: str, level: Optional[int],
                description: Optional[int]) -> None:
@@ -498,7 +525,7 @@ class RecordWalker:
             return
         frame, ts = (seg[0], seg[1]) if seg is not None else (conn.last_frame, conn.last_ts)
         phase = "handshake"
-        if conn.client.done and conn.server.done:
+        if conn.a.done and conn.b.done:  # the client's and the server's Finished
             phase = "renegotiation" if conn.reneg else "application"
         conn.alerts.append(CaptureAlert(direction, level, description, phase, conn.last_name, frame,
                                         ts - conn.first_ts))
@@ -518,12 +545,12 @@ class RecordWalker:
                         and observer.version != TLS13:
                     conn.abbreviated = True
                 h.ccs = True
-                self._entry(conn, seg, d, "ChangeCipherSpec", "", False, None)
+                self._entry(conn, seg, d, _CCS)
             elif cls is ApplicationDataEvent:
                 h.app = True
                 if d == SERVER:
                     conn.server_app = True
-                self._entry(conn, seg, d, "Application Data", "", False, None, _APP)
+                self._app_data(conn, seg, d)
             elif cls is EncryptedRecordEvent:
                 if ev.content_type == 21:
                     self._alert(conn, seg, d, None, None)
@@ -532,33 +559,29 @@ class RecordWalker:
                         conn.reneg = True
                     elif h.ccs:
                         h.done = True  # the first protected handshake message of a side is its Finished
-                self._entry(conn, seg, d, ev.name, "", False, None)
+                self._entry(conn, seg, d, (ev.name, "", False, None))
             elif cls is AlertEvent:
                 alert = ev.alert
-                level = "fatal" if alert.level == 2 else "warning" if alert.level == 1 else f"level {alert.level}"
                 self._alert(conn, seg, d, alert.level, alert.description)
-                self._entry(conn, seg, d, "Alert", f"{level} {_alert_name(alert.description)}", ev.encrypted, None)
+                self._entry(conn, seg, d, ("Alert", _alert_detail(alert.level, alert.description), ev.encrypted, None))
 
     def _message(self, conn: _Conn, observer: PassiveObserver, ev: MessageEvent, seg: Optional[Segment]) -> None:
         msg = ev.message
         d = ev.direction
         h = conn.client if d == CLIENT else conn.server
         cls = msg.__class__
-        htype = getattr(msg, "msg_type", None)
-        name = _NAMES.get(cls)
-        if name is None:
-            name = message_name(msg)
+        known = _KNOWN.get(cls)
+        if known is None:
+            known = (message_name(msg), getattr(msg, "msg_type", None))
             if cls is not ServerHello and cls is not UnknownHandshake:
-                _NAMES[cls] = name
+                _KNOWN[cls] = known
         detail = ""
         tls13 = observer.version == TLS13
         if cls is ClientHello:
             assert isinstance(msg, ClientHello)
+            facts, detail = _hello_facts(msg)
             if conn.hello is None:
-                conn.hello = _hello_facts(msg)
-                detail = conn.hello.get("detail", "")
-            else:
-                detail = _hello_facts(msg).get("detail", "")
+                conn.hello = facts
             keys = self._keys.get(msg.random) if self._keys else None
             if keys:
                 observer.add_keylog("\n".join(keys))
@@ -591,24 +614,28 @@ class RecordWalker:
             conn.alpn = conn.alpn or _alpn(msg)
         elif cls is Sslv2ClientHello:
             assert isinstance(msg, Sslv2ClientHello)
-            facts = _hello_facts(msg)
+            facts, detail = _hello_facts(msg)
             conn.hello = conn.hello or facts
-            detail = facts["detail"]
         if h.done and not tls13 and cls is not Finished and cls is not ClientHello \
-                and conn.client.done and conn.server.done:
+                and conn.a.done and conn.b.done:
             conn.reneg = True
-        self._entry(conn, seg, d, name, detail, ev.encrypted, htype)
+        self._entry(conn, seg, d, (known[0], detail, ev.encrypted, known[1]))
 
     def facts(self, der: bytes) -> CertificateFacts:
-        """Certificate facts, cached: a server sends the same chain on every connection."""
-        got = self._facts.get(der)
-        if got is None:
+        """Certificate facts, cached: a server sends the same chain on every connection.
+
+        Filed under the certificate's last 32 bytes (its signature's), compared in full on a
+        hit: hashing a whole certificate, new bytes on every connection, costs more than the rest.
+        """
+        tail = der[-32:]
+        got = self._facts.get(tail)
+        if got is None or got.der != der:
             from ..x509facts import certificate_facts
 
             got = certificate_facts(der)
             if len(self._facts) >= 256:
                 self._facts.clear()
-            self._facts[der] = got
+            self._facts[tail] = got
         return got
 
 
@@ -617,35 +644,52 @@ _HELLO_EXTENSIONS = {
     ext.ET_SERVER_NAME: ("sni", ext.parse_server_name),
     ext.ET_ALPN: ("alpn_offered", ext.parse_alpn),
 }
+_HELLO_TYPES = frozenset((*_HELLO_EXTENSIONS, ext.ET_POST_HANDSHAKE_AUTH))
+HelloFacts = tuple[dict[str, Any], str]
+# The same client software sends the same offer on every connection: what it offered, by
+# what the facts are read from (the random, the session and the key shares differ).
+_HELLOS: dict[tuple[Any, ...], HelloFacts] = {}
 
 
-def _hello_facts(msg: Union[ClientHello, Sslv2ClientHello]) -> dict[str, Any]:
-    """What the ClientHello offered, read in one pass over its extensions."""
-    out: dict[str, Any] = {}
+def _hello_facts(msg: Union[ClientHello, Sslv2ClientHello]) -> HelloFacts:
+    """What the ClientHello offered (ConnectionObservation fields; shared, not to be changed), and its detail."""
     if isinstance(msg, Sslv2ClientHello):
-        out["offered_versions"] = (msg.version,)
-        out["offered_cipher_suites"] = tuple(c for c in msg.cipher_specs if c <= 0xFFFF)
-        out["detail"] = f"SSLv2-compatible, {version_name(msg.version)}"
-        return out
-    out["offered_cipher_suites"] = msg.cipher_suites
-    out["offered_versions"] = (msg.legacy_version,)
-    seen = set()
+        offer = {"offered_versions": (msg.version,),
+                 "offered_cipher_suites": tuple(c for c in msg.cipher_specs if c <= 0xFFFF)}
+        return offer, f"SSLv2-compatible, {version_name(msg.version)}"
+    first: dict[int, bytes] = {}  # the first of a type counts, as ext.find reads it
     for e in msg.extensions or ():
-        if e.type in seen:
-            continue  # the first of a type counts, as ext.find reads it
-        seen.add(e.type)
-        known = _HELLO_EXTENSIONS.get(e.type)
-        if known is not None:
-            try:
-                out[known[0]] = known[1](e.data)
-            except (DecodeError, IndexError, ValueError):
-                pass
-        elif e.type == ext.ET_POST_HANDSHAKE_AUTH:
+        t = e.type
+        if t in _HELLO_TYPES and t not in first:
+            first[t] = e.data
+    key = (msg.legacy_version, msg.cipher_suites, *first.items())
+    got = _HELLOS.get(key)
+    if got is None:
+        got = _read_offer(msg.legacy_version, msg.cipher_suites, first)
+        if len(_HELLOS) >= 256:
+            _HELLOS.clear()
+        _HELLOS[key] = got
+    return got
+
+
+def _read_offer(legacy_version: int, suites: tuple[int, ...], extensions: dict[int, bytes]) -> HelloFacts:
+    """``_hello_facts`` from the hello's fields and the data of its first extension of each type read."""
+    out: dict[str, Any] = {"offered_cipher_suites": suites, "offered_versions": (legacy_version,)}
+    for t, data in extensions.items():
+        known = _HELLO_EXTENSIONS.get(t)
+        if known is None:
             out["post_handshake_auth"] = True
+            continue
+        try:
+            out[known[0]] = known[1](data)
+        except (DecodeError, IndexError, ValueError):
+            pass
     versions = "/".join(version_name(v) for v in out["offered_versions"])
     sni = out.get("sni")
-    out["detail"] = f"{versions} SNI={sni}" if sni else f"{versions} no SNI"
-    return out
+    return out, f"{versions} SNI={sni}" if sni else f"{versions} no SNI"
+
+
+_SERVER_HELLOS: dict[tuple[int, int, Optional[int]], str] = {}  # (version, suite, group) -> detail
 
 
 def _server_hello_detail(msg: ServerHello) -> str:
@@ -653,12 +697,20 @@ def _server_hello_detail(msg: ServerHello) -> str:
     try:
         if msg.is_hello_retry_request:
             return f"asks for {describe(NamedGroup, ext.parse_key_share_hrr(share.data))}" if share else ""
-        parts = [version_name(msg.selected_version), describe(CipherSuite, msg.cipher_suite)]
-        if share is not None:
-            parts.append(describe(NamedGroup, ext.parse_key_share_server(share.data).group))
+        key = (msg.selected_version, msg.cipher_suite,
+               None if share is None else ext.parse_key_share_server(share.data).group)
     except DecodeError:
         return ""
-    return " ".join(parts)
+    text = _SERVER_HELLOS.get(key)
+    if text is None:
+        parts = [version_name(key[0]), describe(CipherSuite, key[1])]
+        if key[2] is not None:
+            parts.append(describe(NamedGroup, key[2]))
+        text = " ".join(parts)
+        if len(_SERVER_HELLOS) >= 256:
+            _SERVER_HELLOS.clear()
+        _SERVER_HELLOS[key] = text
+    return text
 
 
 def _alpn(msg: Union[ServerHello, EncryptedExtensions]) -> Optional[str]:
@@ -668,13 +720,23 @@ def _alpn(msg: Union[ServerHello, EncryptedExtensions]) -> Optional[str]:
         return None
 
 
-def _alert_name(description: int) -> str:
-    from .assemble import alert_name
-
-    return alert_name(description)
+_ALERT_DETAILS: dict[tuple[int, int], str] = {}  # at most 256 x 256
 
 
-_NAMES: dict[type, str] = {}  # message class -> RFC name, for the classes with one name
+def _alert_detail(level: int, description: int) -> str:
+    """``fatal handshake_failure(40)``."""
+    key = (level, description)
+    text = _ALERT_DETAILS.get(key)
+    if text is None:
+        from .assemble import alert_name
+
+        word = "fatal" if level == 2 else "warning" if level == 1 else f"level {level}"
+        text = _ALERT_DETAILS[key] = f"{word} {alert_name(description)}"
+    return text
+
+
+# message class -> (RFC name, handshake type), for the classes with one name
+_KNOWN: dict[type, tuple[str, Optional[int]]] = {}
 
 
 _CA_TEXT: dict[tuple[bytes, ...], str] = {}
