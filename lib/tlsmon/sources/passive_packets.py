@@ -15,7 +15,7 @@ both on the same captures).
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING, Callable, Generator, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterator, Optional
 
 from .capture.frames import (
     LINKTYPE_ETHERNET,
@@ -36,18 +36,19 @@ if TYPE_CHECKING:
 
 __all__ = ["feed_records"]
 
-# IPv4 (total length, flags and fragment offset, protocol, addresses), then TCP (ports,
-# sequence and acknowledgement numbers, data offset, flags); the addresses and ports are
-# read as one 12-byte string: the flow key.
-_HEADERS = struct.Struct("!2xH2xHxB2x12sIIBB").unpack_from
-# Link types whose IPv4 packets sit at a fixed offset after bytes that say so: (where those
-# bytes lie, the bytes (the EtherType 0x0800 and the first byte of a 20-byte IPv4 header),
-# where IPv4 starts).
+# From the link layer's protocol field (if any) on: the protocol (EtherType), IPv4's version
+# and header length, total length, flags and fragment offset, protocol and addresses; then
+# TCP's ports, sequence and acknowledgement numbers, data offset and flags. Addresses and
+# ports are read as one 12-byte string: the flow key.
+_ETHERTYPE_IPV4 = struct.Struct("!HBxHxxHxB2x12sIIBB").unpack_from
+_NO_ETHERTYPE = struct.Struct("!0sBxHxxHxB2x12sIIBB").unpack_from  # raw IP: b"" for the protocol
+# Link types whose IPv4 packets sit at a fixed offset: (the reader above, where it starts, the
+# protocol field's value for IPv4, where IPv4 starts).
 _LAYOUTS = {
-    LINKTYPE_ETHERNET: (12, b"\x08\x00\x45", 14),
-    LINKTYPE_LINUX_SLL: (14, b"\x08\x00\x45", 16),
-    LINKTYPE_RAW: (0, b"\x45", 0),
-    LINKTYPE_IPV4: (0, b"\x45", 0),
+    LINKTYPE_ETHERNET: (_ETHERTYPE_IPV4, 12, 0x0800, 14),
+    LINKTYPE_LINUX_SLL: (_ETHERTYPE_IPV4, 14, 0x0800, 16),
+    LINKTYPE_RAW: (_NO_ETHERTYPE, 0, b"", 0),
+    LINKTYPE_IPV4: (_NO_ETHERTYPE, 0, b"", 0),
 }
 _new = tuple.__new__
 _TICK = 1024  # frames between calls of ``tick``
@@ -71,10 +72,12 @@ def feed_records(engine: CaptureEngine, decoder: Decoder, records: Iterator[Reco
     feed = engine.feed
     ready = engine.ready
     decode = decoder.decode
+    next_check = engine._next_check
     segments = 0
     link = -1
-    tag: Optional[bytes] = None
-    tag_at = tag_len = ip_at = 0
+    headers: Any = None
+    at = ip_at = 0
+    ipv4: Any = None
     next_tick = _TICK if tick is not None else 1 << 62
     for number, ts, link_type, buf, start, end, original, interface in records:
         if number >= next_tick:
@@ -82,40 +85,36 @@ def feed_records(engine: CaptureEngine, decoder: Decoder, records: Iterator[Reco
             tick(number)  # type: ignore[misc]
         if link_type != link:
             link = link_type
-            layout = _LAYOUTS.get(link_type)
-            tag = None
-            if layout is not None:
-                tag_at, tag, ip_at = layout
-                tag_len = len(tag)
+            headers, at, ipv4, ip_at = _LAYOUTS.get(link_type, (None, 0, None, 0))
         seg = None
-        if tag is not None:
-            ip = start + ip_at
-            if buf[start + tag_at : start + tag_at + tag_len] == tag and ip + 40 <= end:
-                total, fragment, protocol, flow, seq, ack, offset, flags = _HEADERS(buf, ip)
-                packet_end = ip + total
-                payload_start = ip + 20 + (offset >> 4) * 4
-                if protocol == 6 and not fragment & 0x3FFF and offset >= 0x50 and payload_start <= packet_end <= end:
-                    segments += 1
-                    h = flows.get(flow)
-                    if h.__class__ is _Half and not flags & 7 and number < engine._next_check:
-                        conn = h.conn
-                        if not conn.holes:
-                            n = packet_end - payload_start
-                            if not n:  # an ACK
-                                conn.last_frame = number
-                                conn.last_ts = ts
-                                continue
-                            if seq == h.next_seq and h.clean and h.left >= n and not h.passing:
-                                # inside a record that is skipped: as feed() does, without the segment
-                                conn.last_frame = number
-                                conn.last_ts = ts
-                                h.next_seq = (seq + n) & MASK
-                                h.left -= n
-                                continue
-                    names = decoder.names(flow[:8])
-                    seg = _new(Segment, (number, ts, names[0], flow[8] << 8 | flow[9], names[1],
-                                         flow[10] << 8 | flow[11], seq, ack, flags,
-                                         buf[payload_start:packet_end], False, flow))
+        ip = start + ip_at
+        if headers is not None and ip + 40 <= end:
+            protocol, version_ihl, total, fragment, transport, flow, seq, ack, offset, flags = headers(buf, start + at)
+            packet_end = ip + total
+            payload_start = ip + 20 + (offset >> 4) * 4
+            if protocol == ipv4 and version_ihl == 0x45 and transport == 6 and not fragment & 0x3FFF \
+                    and offset >= 0x50 and payload_start <= packet_end <= end:
+                segments += 1
+                h = flows.get(flow)
+                if h.__class__ is _Half and not flags & 7 and number < next_check:
+                    conn = h.conn
+                    if not conn.holes:
+                        n = packet_end - payload_start
+                        if not n:  # an ACK
+                            conn.last_frame = number
+                            conn.last_ts = ts
+                            continue
+                        if seq == h.next_seq and h.clean and h.left >= n and not h.passing:
+                            # inside a record that is skipped: as feed() does, without the segment
+                            conn.last_frame = number
+                            conn.last_ts = ts
+                            h.next_seq = (seq + n) & MASK
+                            h.left -= n
+                            continue
+                names = decoder.names(flow[:8])
+                seg = _new(Segment, (number, ts, names[0], flow[8] << 8 | flow[9], names[1],
+                                     flow[10] << 8 | flow[11], seq, ack, flags,
+                                     buf[payload_start:packet_end], False, flow))
         if seg is None:
             seg = decode(_new(Frame, (number, ts, link_type, buf[start:end], original, interface)))
             if seg is None:
@@ -123,6 +122,7 @@ def feed_records(engine: CaptureEngine, decoder: Decoder, records: Iterator[Reco
             segments += 1
         feed(seg)
         flows = engine._flows  # pruning replaces the dict
+        next_check = engine._next_check
         if ready:
             yield from engine.take()
     return segments

@@ -159,7 +159,7 @@ class CaptureReader:
     def __iter__(self) -> Iterator[Frame]:
         return self._frames
 
-    def records(self, block: int = 1 << 20) -> Iterator[Record]:
+    def records(self, block: int = 128 * 1024) -> Iterator[Record]:
         """The frames as ``FrameReader.records`` gives them (no ``Frame``, no copy of their bytes),
         read ahead ``block`` bytes at a time where the format allows. Iterate either this or
         the reader itself, once."""
