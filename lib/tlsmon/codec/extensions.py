@@ -7,10 +7,11 @@ No I/O here.
 
 from __future__ import annotations
 
+import struct
 from typing import Iterable, Optional, Sequence
 
 from ..frozen import frozen
-from .wire import Reader, Writer
+from .wire import Reader, SlowPath, Writer
 
 __all__ = [
     "Extension",
@@ -47,6 +48,7 @@ __all__ = [
     "ET_ALPN",
     "ET_EXTENDED_MASTER_SECRET",
     "ET_SESSION_TICKET",
+    "ET_PRE_SHARED_KEY",
     "ET_SUPPORTED_VERSIONS",
     "ET_COOKIE",
     "ET_PSK_KEY_EXCHANGE_MODES",
@@ -66,6 +68,7 @@ ET_SIGNATURE_ALGORITHMS = 13
 ET_ALPN = 16
 ET_EXTENDED_MASTER_SECRET = 23
 ET_SESSION_TICKET = 35
+ET_PRE_SHARED_KEY = 41
 ET_SUPPORTED_VERSIONS = 43
 ET_COOKIE = 44
 ET_PSK_KEY_EXCHANGE_MODES = 45
@@ -115,6 +118,55 @@ def parse_extensions(r: Reader) -> tuple[Extension, ...]:
     return tuple(out)
 
 
+# The same client software and the same servers send the same extensions again and again:
+# ``slice_extensions`` shares one (immutable) Extension per distinct encoding instead of
+# building it anew. Bounded (emptied when full); values that differ per connection (key
+# shares, PSK identities, tickets, cookies) and long ones are not kept.
+_SHARED: dict[bytes, Extension] = {}
+_SHARED_ENTRIES = 512
+_SHARED_MAX_DATA = 255
+_PER_CONNECTION = frozenset((ET_SESSION_TICKET, ET_PRE_SHARED_KEY, ET_COOKIE, ET_KEY_SHARE))
+
+
+def slice_extensions(data: bytes, pos: int, end: int) -> tuple[tuple[Extension, ...], int]:
+    """``Extension extensions<0..2^16-1>`` at ``data[pos:]``, read by slicing; the fast path.
+
+    Args:
+        data: the message.
+        pos: where the 2-byte length prefix starts.
+        end: where the enclosing structure ends; the block must not run past it.
+
+    Returns:
+        The extensions, and the offset just after the block.
+
+    Raises:
+        SlowPath: the block is malformed (``parse_extensions`` on a ``Reader`` names the error).
+        IndexError: likewise, for a length prefix cut short.
+    """
+    stop = pos + 2 + ((data[pos] << 8) | data[pos + 1])
+    if stop > end:
+        raise SlowPath
+    pos += 2
+    out = []
+    shared = _SHARED
+    while pos < stop:
+        nxt = pos + 4 + ((data[pos + 2] << 8) | data[pos + 3])
+        if nxt > stop:
+            raise SlowPath
+        raw = data[pos:nxt]
+        ext = shared.get(raw)
+        if ext is None:
+            ext_type = (data[pos] << 8) | data[pos + 1]
+            ext = Extension(ext_type, raw[4:])
+            if nxt - pos <= _SHARED_MAX_DATA + 4 and (ext_type not in _PER_CONNECTION or nxt == pos + 4):
+                if len(shared) >= _SHARED_ENTRIES:
+                    shared.clear()
+                shared[raw] = ext
+        out.append(ext)
+        pos = nxt
+    return tuple(out), stop
+
+
 def build_extensions(w: Writer, extensions: Sequence[Extension]) -> None:
     inner = Writer()
     for ext in extensions:
@@ -135,6 +187,11 @@ def parse_server_name(data: bytes) -> Optional[str]:
     """The host_name in a ClientHello's server_name; None when empty (as a server sends it)."""
     if not data:
         return None
+    n = len(data)
+    # The usual list: one host_name entry filling it (name_type 0, host_name<1..2^16-1>).
+    if n > 5 and type(data) is bytes and (data[0] << 8) | data[1] == n - 2 and data[2] == 0:
+        if (data[3] << 8) | data[4] == n - 5:
+            return data[5:].decode("ascii", "replace")
     r = Reader(data, "server_name")
     sub = r.sub(2, "server_name_list", minimum=1)
     r.expect_end()
@@ -154,6 +211,9 @@ def supported_versions_client(versions: Sequence[int]) -> Extension:
 
 
 def parse_supported_versions_client(data: bytes) -> tuple[int, ...]:
+    n = len(data)
+    if n >= 3 and data[0] == n - 1 and n % 2:  # versions<2..254>, filling the extension
+        return struct.unpack_from(f">{n // 2}H", data, 1)
     r = Reader(data, "supported_versions")
     out = r.uint16_list(1, "versions", minimum=2)
     r.expect_end()
@@ -161,6 +221,8 @@ def parse_supported_versions_client(data: bytes) -> tuple[int, ...]:
 
 
 def parse_supported_versions_server(data: bytes) -> int:
+    if len(data) == 2:
+        return (data[0] << 8) | data[1]
     r = Reader(data, "supported_versions")
     v = r.uint16("selected_version")
     r.expect_end()
@@ -203,6 +265,9 @@ def parse_key_share_client(data: bytes) -> tuple[KeyShareEntry, ...]:
 
 
 def parse_key_share_server(data: bytes) -> KeyShareEntry:
+    n = len(data)
+    if n > 4 and type(data) is bytes and (data[2] << 8) | data[3] == n - 4:  # group, key_exchange<1..2^16-1>
+        return KeyShareEntry((data[0] << 8) | data[1], data[4:])
     r = Reader(data, "key_share")
     group = r.uint16("group")
     entry = KeyShareEntry(group, r.vector(2, "key_exchange", minimum=1))
@@ -211,6 +276,8 @@ def parse_key_share_server(data: bytes) -> KeyShareEntry:
 
 
 def parse_key_share_hrr(data: bytes) -> int:
+    if len(data) == 2:
+        return (data[0] << 8) | data[1]
     r = Reader(data, "key_share")
     group = r.uint16("selected_group")
     r.expect_end()
@@ -228,12 +295,32 @@ def alpn(protocols: Sequence[str]) -> Extension:
 
 
 def parse_alpn(data: bytes) -> tuple[str, ...]:
+    try:
+        return _slice_alpn(data)
+    except (SlowPath, IndexError):
+        pass
     r = Reader(data, "alpn")
     sub = r.sub(2, "protocol_name_list", minimum=2)
     r.expect_end()
     out = []
     while not sub.at_end():
         out.append(sub.vector(1, "protocol_name", minimum=1).decode("ascii", "replace"))
+    return tuple(out)
+
+
+def _slice_alpn(data: bytes) -> tuple[str, ...]:
+    """``parse_alpn`` by slicing: ProtocolName protocol_name_list<2..2^16-1>, each <1..2^8-1>."""
+    end = len(data)
+    if type(data) is not bytes or end < 4 or (data[0] << 8) | data[1] != end - 2:
+        raise SlowPath
+    out = []
+    pos = 2
+    while pos < end:
+        nxt = pos + 1 + data[pos]
+        if nxt == pos + 1 or nxt > end:
+            raise SlowPath
+        out.append(data[pos + 1 : nxt].decode("ascii", "replace"))
+        pos = nxt
     return tuple(out)
 
 

@@ -2,18 +2,22 @@
 
 ``parse_x(build_x(m)) == m`` holds for every message. Wire values stay raw ints.
 Parsers check every length against what remains and raise ``DecodeError``.
+The messages every handshake carries (hellos, Certificate, CertificateRequest) are
+first read by slicing ``bytes``, which is several times faster; anything that does not
+fit is read again with a ``Reader``, whose result and errors are the reference.
 No I/O here.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Union
+import struct
+from typing import Callable, Optional, TypeVar, Union
 
 from ..errors import DecodeError
 from ..frozen import frozen
 from . import extensions as ext
-from .extensions import Extension, build_extensions, parse_distinguished_names, parse_extensions
-from .wire import Buffer, Reader, Writer
+from .extensions import Extension, build_extensions, parse_distinguished_names, parse_extensions, slice_extensions
+from .wire import Buffer, Reader, SlowPath, Writer
 
 __all__ = [
     "HandshakeMessage",
@@ -348,6 +352,9 @@ _NAMES = {
 
 def message_name(msg: object) -> str:
     """The RFC name of a message: ``ServerHello``, ``HelloRetryRequest``, ..."""
+    name = _CLASS_NAMES.get(msg.__class__)
+    if name is not None:
+        return name
     if isinstance(msg, ServerHello) and msg.is_hello_retry_request:
         return "HelloRetryRequest"
     if isinstance(msg, UnknownHandshake):
@@ -357,10 +364,105 @@ def message_name(msg: object) -> str:
     return _NAMES.get(getattr(msg, "msg_type", -1), type(msg).__name__)
 
 
+# The message classes whose name never depends on their content (ServerHello does: HRR).
+_CLASS_NAMES: dict[type, str] = {
+    cls: _NAMES[cls.msg_type]
+    for cls in (ClientHello, Sslv2ClientHello, Certificate, CertificateRequest, ServerKeyExchange, ServerHelloDone,
+                HelloRequest, EndOfEarlyData, CertificateStatus, EncryptedExtensions, CertificateVerify, Finished,
+                NewSessionTicket, KeyUpdate, ClientKeyExchange)
+}  # fmt: skip
+
+
+def _extensions_to_end(data: bytes, pos: int) -> tuple[Extension, ...]:
+    """The extensions block at ``pos`` that ends the message (SlowPath if anything follows it)."""
+    extensions, stop = slice_extensions(data, pos, len(data))
+    if stop != len(data):
+        raise SlowPath
+    return extensions
+
+
+def _after_session_id(data: bytes) -> int:
+    """Where a hello's legacy_session_id<0..32> ends (it follows legacy_version and random[32])."""
+    end = 35 + data[34]
+    if end > 67:
+        raise SlowPath
+    return end
+
+
+# Cipher suite and signature algorithm lists repeat as extensions do (ext.slice_extensions):
+# one tuple per distinct list is shared. Bounded; long lists are not kept.
+_SHARED_LISTS: dict[bytes, tuple[int, ...]] = {}
+_SHARED_LISTS_ENTRIES = 256
+_SHARED_LIST_MAX = 512
+
+
+def _uint16s(data: bytes, pos: int, end: int) -> tuple[int, ...]:
+    """The uint16 values in ``data[pos:end]`` (an even, checked span)."""
+    raw = data[pos:end]
+    values = _SHARED_LISTS.get(raw)
+    if values is None:
+        values = struct.unpack(f">{(end - pos) >> 1}H", raw)
+        if end - pos <= _SHARED_LIST_MAX:
+            if len(_SHARED_LISTS) >= _SHARED_LISTS_ENTRIES:
+                _SHARED_LISTS.clear()
+            _SHARED_LISTS[raw] = values
+    return values
+
+
+_M = TypeVar("_M")
+
+
+def _sliced(fast: Callable[[bytes, bool, int], _M], checked: Callable[[bytes, bool, int], _M]) -> Callable[..., _M]:
+    """A parser ``(body, tls13=False, version=0)`` that reads by slicing, or with a Reader when that does not fit.
+
+    Both take ``(body, tls13, version)``. The Reader form is the reference: it runs whenever
+    slicing raises ``SlowPath`` (or ``IndexError``), and names the error.
+    """
+
+    def parse(data: Buffer, tls13: bool = False, version: int = 0) -> _M:
+        body = data if type(data) is bytes else bytes(data)
+        try:
+            return fast(body, tls13, version)
+        except (SlowPath, IndexError):
+            return checked(body, tls13, version)
+
+    return parse
+
+
 # --- ClientHello ------------------------------------------------------------------
 
 
 def parse_client_hello(data: Buffer) -> ClientHello:
+    """RFC 8446 §4.1.2 / RFC 5246 §7.4.1.2 ClientHello body.
+
+    Raises:
+        DecodeError: the body is not a ClientHello.
+    """
+    return _client_hello(data)
+
+
+def _slice_client_hello(data: bytes, _tls13: bool, _version: int) -> ClientHello:
+    end = len(data)
+    suites = _after_session_id(data)
+    if suites + 2 > end:
+        raise SlowPath
+    comp = suites + 2 + ((data[suites] << 8) | data[suites + 1])  # cipher_suites<2..2^16-2>
+    if comp >= end or comp == suites + 2 or (comp - suites) & 1:
+        raise SlowPath
+    exts = comp + 1 + data[comp]  # legacy_compression_methods<1..2^8-1>
+    if exts > end or exts == comp + 1:
+        raise SlowPath
+    return ClientHello(
+        (data[0] << 8) | data[1],
+        data[2:34],
+        data[35:suites],
+        _uint16s(data, suites + 2, comp),
+        data[comp + 1 : exts],
+        None if exts == end else _extensions_to_end(data, exts),
+    )
+
+
+def _read_client_hello(data: bytes, _tls13: bool, _version: int) -> ClientHello:
     r = Reader(data, "ClientHello")
     version = r.uint16("legacy_version")
     random = r.raw(32, "random")
@@ -405,6 +507,29 @@ def parse_sslv2_client_hello(data: Buffer) -> Sslv2ClientHello:
 
 
 def parse_server_hello(data: Buffer) -> ServerHello:
+    """RFC 8446 §4.1.3 / RFC 5246 §7.4.1.3 ServerHello (or HelloRetryRequest) body.
+
+    Raises:
+        DecodeError: the body is not a ServerHello.
+    """
+    return _server_hello(data)
+
+
+def _slice_server_hello(data: bytes, _tls13: bool, _version: int) -> ServerHello:
+    suite = _after_session_id(data)
+    if suite + 3 > len(data):
+        raise SlowPath
+    return ServerHello(
+        (data[0] << 8) | data[1],
+        data[2:34],
+        data[35:suite],
+        (data[suite] << 8) | data[suite + 1],
+        data[suite + 2],
+        None if suite + 3 == len(data) else _extensions_to_end(data, suite + 3),
+    )
+
+
+def _read_server_hello(data: bytes, _tls13: bool, _version: int) -> ServerHello:
     r = Reader(data, "ServerHello")
     version = r.uint16("legacy_version")
     random = r.raw(32, "random")
@@ -428,6 +553,41 @@ def build_server_hello(msg: ServerHello) -> bytes:
 
 
 def parse_certificate(data: Buffer, *, tls13: bool) -> Certificate:
+    """RFC 8446 §4.4.2 (``tls13``) or RFC 5246 §7.4.2 Certificate body.
+
+    Raises:
+        DecodeError: the body is not a Certificate.
+    """
+    return _certificate(data, tls13)
+
+
+def _uint24(data: bytes, pos: int) -> int:
+    return (data[pos] << 16) | (data[pos + 1] << 8) | data[pos + 2]
+
+
+def _slice_certificate(data: bytes, tls13: bool, _version: int) -> Certificate:
+    end = len(data)
+    pos = 1 + data[0] if tls13 else 0  # certificate_request_context<0..2^8-1>
+    if pos + 3 + _uint24(data, pos) != end:  # certificate_list<0..2^24-1> fills the message
+        raise SlowPath
+    context = data[1:pos] if tls13 else None
+    entries = []
+    pos += 3
+    while pos < end:
+        nxt = pos + 3 + _uint24(data, pos)  # cert_data<1..2^24-1>
+        if nxt > end or nxt == pos + 3:
+            raise SlowPath
+        cert = data[pos + 3 : nxt]
+        if tls13:
+            exts, pos = slice_extensions(data, nxt, end)
+            entries.append(CertificateEntry(cert, exts))
+        else:
+            entries.append(CertificateEntry(cert))
+            pos = nxt
+    return Certificate(tuple(entries), context)
+
+
+def _read_certificate(data: bytes, tls13: bool, _version: int) -> Certificate:
     r = Reader(data, "Certificate")
     context = r.vector(1, "certificate_request_context") if tls13 else None
     sub = r.sub(3, "certificate_list")
@@ -456,6 +616,48 @@ def build_certificate(msg: Certificate) -> bytes:
 
 
 def parse_certificate_request(data: Buffer, *, tls13: bool, version: int = 0x0303) -> CertificateRequest:
+    """RFC 8446 §4.3.2 (``tls13``) or RFC 5246 §7.4.4 CertificateRequest body.
+
+    Args:
+        data: the body.
+        tls13: the TLS 1.3 format.
+        version: the negotiated version (TLS 1.0/1.1 lack supported_signature_algorithms).
+
+    Raises:
+        DecodeError: the body is not a CertificateRequest.
+    """
+    return _certificate_request(data, tls13, version)
+
+
+def _slice_certificate_request(data: bytes, tls13: bool, version: int) -> CertificateRequest:
+    end = len(data)
+    pos = 1 + data[0]  # certificate_request_context<0..2^8-1> or certificate_types<1..2^8-1>
+    if tls13:
+        return CertificateRequest(context=data[1:pos], extensions=_extensions_to_end(data, pos))
+    if pos == 1 or pos > end:
+        raise SlowPath
+    types = tuple(data[1:pos])
+    algs: Optional[tuple[int, ...]] = None
+    if version >= 0x0303:
+        nxt = pos + 2 + ((data[pos] << 8) | data[pos + 1])  # supported_signature_algorithms<2..2^16-2>
+        if nxt > end or nxt == pos + 2 or (nxt - pos) & 1:
+            raise SlowPath
+        algs = _uint16s(data, pos + 2, nxt)
+        pos = nxt
+    if pos + 2 + ((data[pos] << 8) | data[pos + 1]) != end:  # certificate_authorities fill the message
+        raise SlowPath
+    names = []
+    pos += 2
+    while pos < end:
+        nxt = pos + 2 + ((data[pos] << 8) | data[pos + 1])  # DistinguishedName<1..2^16-1>
+        if nxt > end or nxt == pos + 2:
+            raise SlowPath
+        names.append(data[pos + 2 : nxt])
+        pos = nxt
+    return CertificateRequest(types, algs, tuple(names))
+
+
+def _read_certificate_request(data: bytes, tls13: bool, version: int) -> CertificateRequest:
     r = Reader(data, "CertificateRequest")
     if tls13:
         context = r.vector(1, "certificate_request_context")
@@ -486,11 +688,20 @@ def build_certificate_request(msg: CertificateRequest) -> bytes:
     return w.vector(2, inner.getvalue()).getvalue()
 
 
+_client_hello = _sliced(_slice_client_hello, _read_client_hello)
+_server_hello = _sliced(_slice_server_hello, _read_server_hello)
+_certificate = _sliced(_slice_certificate, _read_certificate)
+_certificate_request = _sliced(_slice_certificate_request, _read_certificate_request)
+
+
 # --- the small ones -------------------------------------------------------------------------
 
 
-def _parse_empty(name: str, cls: Callable[[], HandshakeMessage]) -> Callable[[Buffer], HandshakeMessage]:
-    def parse(data: Buffer) -> HandshakeMessage:
+_Parser = Callable[[Buffer, bool, int], HandshakeMessage]  # (body, tls13, version) -> message
+
+
+def _parse_empty(name: str, cls: Callable[[], HandshakeMessage]) -> _Parser:
+    def parse(data: Buffer, tls13: bool, version: int) -> HandshakeMessage:
         if len(data):
             raise DecodeError(name, 0, "must be empty")
         return cls()
@@ -522,6 +733,9 @@ def parse_certificate_verify(data: Buffer, *, version: int = 0x0303) -> Certific
 
 
 def parse_new_session_ticket(data: Buffer, *, tls13: bool) -> NewSessionTicket:
+    n = len(data)
+    if not tls13 and n >= 6 and type(data) is bytes and (data[4] << 8) | data[5] == n - 6:
+        return NewSessionTicket(int.from_bytes(data[:4], "big"), data[6:])  # lifetime, ticket<0..2^16-1>
     r = Reader(data, "NewSessionTicket")
     lifetime = r.uint32("ticket_lifetime")
     if not tls13:
@@ -558,7 +772,7 @@ def build_alert(alert: Alert) -> bytes:
 # --- dispatch --------------------------------------------------------------------------------
 
 
-def parse_handshake(msg_type: int, body: Buffer, *, tls13: bool = False, version: int = 0x0303) -> HandshakeMessage:
+def parse_handshake(msg_type: int, body: Buffer, tls13: bool = False, version: int = 0x0303) -> HandshakeMessage:
     """Parse one handshake message body (without its 4-byte header).
 
     Args:
@@ -570,37 +784,29 @@ def parse_handshake(msg_type: int, body: Buffer, *, tls13: bool = False, version
     Raises:
         DecodeError: the body does not match the message's structure.
     """
-    if msg_type == 1:
-        return parse_client_hello(body)
-    if msg_type == 2:
-        return parse_server_hello(body)
-    if msg_type == 11:
-        return parse_certificate(body, tls13=tls13)
-    if msg_type == 13:
-        return parse_certificate_request(body, tls13=tls13, version=version)
-    if msg_type == 12:
-        return ServerKeyExchange(bytes(body))
-    if msg_type == 14:
-        return _parse_empty("ServerHelloDone", ServerHelloDone)(body)
-    if msg_type == 0:
-        return _parse_empty("HelloRequest", HelloRequest)(body)
-    if msg_type == 5:
-        return _parse_empty("EndOfEarlyData", EndOfEarlyData)(body)
-    if msg_type == 22:
-        return parse_certificate_status(body)
-    if msg_type == 8:
-        return parse_encrypted_extensions(body)
-    if msg_type == 15:
-        return parse_certificate_verify(body, version=0x0304 if tls13 else version)
-    if msg_type == 20:
-        return Finished(bytes(body))
-    if msg_type == 4:
-        return parse_new_session_ticket(body, tls13=tls13)
-    if msg_type == 24:
-        return parse_key_update(body)
-    if msg_type == 16:
-        return ClientKeyExchange(bytes(body))
-    return UnknownHandshake(msg_type, bytes(body))
+    parse = _PARSERS.get(msg_type)
+    if parse is None:
+        return UnknownHandshake(msg_type, bytes(body))
+    return parse(body, tls13, version)
+
+
+_PARSERS: dict[int, _Parser] = {
+    1: _client_hello,
+    2: _server_hello,
+    11: _certificate,
+    13: _certificate_request,
+    12: lambda body, tls13, version: ServerKeyExchange(bytes(body)),
+    14: _parse_empty("ServerHelloDone", ServerHelloDone),
+    0: _parse_empty("HelloRequest", HelloRequest),
+    5: _parse_empty("EndOfEarlyData", EndOfEarlyData),
+    22: lambda body, tls13, version: parse_certificate_status(body),
+    8: lambda body, tls13, version: parse_encrypted_extensions(body),
+    15: lambda body, tls13, version: parse_certificate_verify(body, version=0x0304 if tls13 else version),
+    20: lambda body, tls13, version: Finished(bytes(body)),
+    4: lambda body, tls13, version: parse_new_session_ticket(body, tls13=tls13),
+    24: lambda body, tls13, version: parse_key_update(body),
+    16: lambda body, tls13, version: ClientKeyExchange(bytes(body)),
+}
 
 
 def _build_body(msg: HandshakeMessage) -> tuple[int, bytes]:

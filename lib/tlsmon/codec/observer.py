@@ -12,7 +12,6 @@ after a side's Finished still counts as a renegotiation. No I/O here.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Deque, Optional, Union
 
 from ..errors import DecodeError
@@ -33,6 +32,7 @@ from .messages import (
     CertificateRequest,
     ClientHello,
     Finished,
+    HandshakeMessage,
     HelloRequest,
     KeyUpdate,
     ServerHello,
@@ -87,13 +87,9 @@ class _Protection:
         return rec.content_type, self.tls12.decrypt(rec.content_type, rec.version, rec.fragment)
 
 
-@dataclass
 class _Direction:
-    """Per-direction reading state."""
+    """Per-direction reading state; the class attributes are the initial values (an observer is made per connection)."""
 
-    name: str
-    reader: RecordReader
-    hs: HandshakeReassembler
     records: int = 0
     protected: bool = False  # records after CCS (<= 1.2) or after ServerHello (1.3) are protected
     protection: Optional[_Protection] = None
@@ -102,6 +98,11 @@ class _Direction:
     renegotiating: bool = False  # a protected handshake after Finished is under way (no keys)
     closed: bool = False
     close_reported: bool = False
+
+    def __init__(self, name: str, reader: RecordReader, hs: HandshakeReassembler) -> None:
+        self.name = name
+        self.reader = reader
+        self.hs = hs
 
 
 class PassiveObserver:
@@ -116,10 +117,9 @@ class PassiveObserver:
 
     def __init__(self, *, wait_for_keys: bool = False, max_message: int = 256 * 1024) -> None:
         self._max_message = max_message
-        self._dirs = {
-            CLIENT: _Direction(CLIENT, RecordReader(allow_sslv2=True), HandshakeReassembler(max_message)),
-            SERVER: _Direction(SERVER, RecordReader(allow_sslv2=False), HandshakeReassembler(max_message)),
-        }
+        self._client = _Direction(CLIENT, RecordReader(allow_sslv2=True), HandshakeReassembler(max_message))
+        self._server = _Direction(SERVER, RecordReader(allow_sslv2=False), HandshakeReassembler(max_message))
+        self._dirs = {CLIENT: self._client, SERVER: self._server}
         self._events: Deque[Event] = deque()
         # Input chunks in arrival order; while one direction waits for keys, later chunks of
         # either direction wait too, so that events come out in wire order.
@@ -141,7 +141,12 @@ class PassiveObserver:
         self.renegotiations = 0  # renegotiation handshakes started by the client (<= 1.2)
         self.hello_requests = 0  # HelloRequests (or unreadable server handshake records) after Finished
         self.undecrypted = 0  # protected records we could not read
-        self.last_message: Optional[str] = None
+        self._last: Optional[HandshakeMessage] = None  # the last handshake message read
+
+    @property
+    def last_message(self) -> Optional[str]:
+        """The RFC name of the last handshake message read (``HelloRetryRequest``, ...), if any."""
+        return None if self._last is None else message_name(self._last)
 
     @property
     def certificate_requests(self) -> list[CertificateRequest]:
@@ -150,10 +155,10 @@ class PassiveObserver:
     # --- input ------------------------------------------------------------------------------------
 
     def client_bytes(self, data: bytes) -> None:
-        self._feed(self._dirs[CLIENT], data)
+        self._feed(self._client, data)
 
     def server_bytes(self, data: bytes) -> None:
-        self._feed(self._dirs[SERVER], data)
+        self._feed(self._server, data)
 
     def add_keylog(self, text: str) -> None:
         """Lines of an NSS key log (``LABEL <client_random hex> <secret hex>``); held records are read now."""
@@ -202,9 +207,16 @@ class PassiveObserver:
     # --- reading ---------------------------------------------------------------------------------
 
     def _feed(self, d: _Direction, data: bytes) -> None:
-        if data:
+        if not data:
+            return
+        if self._chunks or self._blocked is not None:
             self._chunks.append((d, data))
             self._drain()
+            return
+        # Nothing waits (the usual case): read the chunk at once, as _drain would.
+        d.reader.receive_data(data)
+        if not self._pump(d):
+            self._blocked = d
 
     def _drain(self) -> None:
         if self._blocked is not None:
@@ -223,19 +235,23 @@ class PassiveObserver:
 
     def _pump(self, d: _Direction) -> bool:
         """Read what ``d`` has buffered; False when it must wait for keys."""
+        reader = d.reader
         while True:
-            if self._needs_keys(d):
+            if self._wait and self._needs_keys(d):
                 return False
-            rec = d.reader.next_record()
-            if isinstance(rec, NeedData):
+            parts = reader.next_record_parts()
+            if parts is None:
                 if not d.protected:  # an absurd handshake length is refused on sight, not after a trickle
-                    d.hs.check_prefix(d.reader.partial_fragment(22))
+                    d.hs.check_prefix(reader.partial_fragment(22))
                 if d.closed and not d.close_reported:
                     d.close_reported = True
                     self._events.append(ConnectionClosed(d.name))
                 return True
             d.records += 1
-            self._on_record(d, rec)
+            if parts[0] == 22 and not d.protected:  # the usual record: plaintext handshake messages
+                self._handshake(d, parts[2], parts[3], False)
+            else:
+                self._on_record(d, *parts)
 
     def _tls13(self) -> bool:
         # A HelloRetryRequest exists only in TLS 1.3 (RFC 8446 §4.1.4): from it on, a
@@ -280,68 +296,72 @@ class PassiveObserver:
                     suite, master, client_random, server_random, server=d.name == SERVER))
         return d.protection
 
-    def _on_record(self, d: _Direction, rec: Record) -> None:
-        if rec.content_type == SSL2_CLIENT_HELLO:
-            hello = parse_sslv2_client_hello(rec.fragment)
+    def _on_record(self, d: _Direction, ctype: int, version: int, fragment: bytes, offset: int) -> None:
+        if ctype == SSL2_CLIENT_HELLO:
+            hello = parse_sslv2_client_hello(fragment)
             self.client_hello = hello
             self._client_random = hello.challenge.rjust(32, b"\x00")
-            self.last_message = "ClientHello"
-            self._events.append(MessageEvent(d.name, hello, False, d.records, len(rec.fragment) + 2))
+            self._last = hello
+            self._events.append(MessageEvent(d.name, hello, False, d.records, len(fragment) + 2))
             return
-        ctype, payload, encrypted = rec.content_type, rec.fragment, False
-        if ctype == 20 and d.protected and not self._tls13():
+        payload, encrypted = fragment, False
+        tls13 = self._tls13()
+        if ctype == 20 and d.protected and not tls13:
             # A renegotiation's ChangeCipherSpec travels under the keys of the current epoch.
             protection = self._ensure_protection(d)
             if protection is None:
-                self._events.append(EncryptedRecordEvent(d.name, ctype, len(rec.fragment), d.records,
+                self._events.append(EncryptedRecordEvent(d.name, ctype, len(fragment), d.records,
                                                          "Encrypted ChangeCipherSpec"))
                 d.epoch = (self._suite or 0, b"", b"")  # a new epoch whose keys we cannot know
                 d.protection, d.renegotiating = None, False
                 return
-            ctype, payload = protection.open(rec)
+            ctype, payload = protection.open(Record(ctype, version, fragment, offset))
             encrypted = True
         if ctype == 20:
             if payload != b"\x01":
-                raise DecodeError("ChangeCipherSpec", rec.offset, "body is not 0x01")
+                raise DecodeError("ChangeCipherSpec", offset, "body is not 0x01")
             self._events.append(ChangeCipherSpecEvent(d.name, d.records))
-            if not self._tls13():
+            if not tls13:
                 # RFC 5246 §7.1: from here this side's records use the pending keys.
                 if d.hs.pending:
-                    raise DecodeError("record", rec.offset, "ChangeCipherSpec inside a handshake message")
+                    raise DecodeError("record", offset, "ChangeCipherSpec inside a handshake message")
                 d.protected, d.protection = True, None
                 d.epoch = (self._suite or 0, self._client_random, self._server_random)
                 d.renegotiating = False
             return
-        tls13_outer = self._tls13() and ctype == 23
-        if d.protected and (tls13_outer or not self._tls13()):
+        if d.protected and (ctype == 23 or not tls13):
             protection = self._ensure_protection(d)
             if protection is None:
-                self._undecryptable(d, ctype, rec)
+                self._undecryptable(d, ctype, len(fragment))
                 return
-            ctype, payload = protection.open(rec)
+            ctype, payload = protection.open(Record(ctype, version, fragment, offset))
             encrypted = True
-        if ctype == 21:
+        if ctype == 22:
+            self._handshake(d, payload, offset, encrypted)
+        elif ctype == 21:
             alert = parse_alert(payload)
             self._events.append(AlertEvent(d.name, alert, encrypted, d.records, self.state))
-        elif ctype == 22:
-            if not payload:
-                raise DecodeError("record", rec.offset, "empty handshake record")
-            d.hs.receive_fragment(payload)
-            while True:
-                item = d.hs.next_message()
-                if isinstance(item, NeedData):
-                    break
-                self._on_message(d, item[0], item[1], item[2], encrypted)
         elif ctype == 23:
-            self._events.append(ApplicationDataEvent(d.name, len(rec.fragment), d.records))
+            self._events.append(ApplicationDataEvent(d.name, len(fragment), d.records))
         else:
-            self._events.append(EncryptedRecordEvent(d.name, ctype, len(rec.fragment), d.records,
+            self._events.append(EncryptedRecordEvent(d.name, ctype, len(fragment), d.records,
                                                      f"ContentType({ctype})"))
 
-    def _undecryptable(self, d: _Direction, ctype: int, rec: Record) -> None:
+    def _handshake(self, d: _Direction, payload: bytes, offset: int, encrypted: bool) -> None:
+        """A handshake record's payload: the messages it completes."""
+        if not payload:
+            raise DecodeError("record", offset, "empty handshake record")
+        d.hs.receive_fragment(payload)
+        while True:
+            item = d.hs.next_body()  # d.hs is new after a TLS 1.3 Finished
+            if item is None:
+                return
+            self._on_message(d, item[0], item[1], item[2], encrypted)
+
+    def _undecryptable(self, d: _Direction, ctype: int, length: int) -> None:
         tls12 = not self._tls13()
         if ctype == 23 and (tls12 or d.finished):
-            self._events.append(ApplicationDataEvent(d.name, len(rec.fragment), d.records))
+            self._events.append(ApplicationDataEvent(d.name, length, d.records))
             return
         self.undecrypted += 1
         if ctype == 22 and tls12:
@@ -353,14 +373,17 @@ class PassiveObserver:
             elif d.name == SERVER and not self._dirs[CLIENT].renegotiating:
                 self.hello_requests += 1
         name = {22: "Encrypted Handshake Message", 21: "Encrypted Alert"}.get(ctype, "Encrypted Handshake Message")
-        self._events.append(EncryptedRecordEvent(d.name, ctype, len(rec.fragment), d.records, name))
+        self._events.append(EncryptedRecordEvent(d.name, ctype, length, d.records, name))
 
-    def _on_message(self, d: _Direction, msg_type: int, body: bytes, raw: bytes, encrypted: bool) -> None:
+    def _on_message(self, d: _Direction, msg_type: int, body: bytes, length: int, encrypted: bool) -> None:
         tls13 = self._tls13()
-        msg = parse_handshake(msg_type, body, tls13=tls13, version=self.version or 0x0303)
-        self.last_message = message_name(msg)
-        self._events.append(MessageEvent(d.name, msg, encrypted, d.records, len(raw)))
-        if isinstance(msg, ClientHello) and d.name == CLIENT:
+        msg = parse_handshake(msg_type, body, tls13, self.version or 0x0303)
+        self._last = msg
+        self._events.append(MessageEvent(d.name, msg, encrypted, d.records, length))
+        # parse_handshake makes exactly these classes (no subclasses): ``is`` is isinstance here
+        cls = msg.__class__
+        if cls is ClientHello and d.name == CLIENT:
+            assert isinstance(msg, ClientHello)
             if self.client_hello is None:
                 self.client_hello = msg
             elif self._dirs[CLIENT].finished and not tls13:
@@ -368,7 +391,8 @@ class PassiveObserver:
                 d.renegotiating = True
             if self.hello_retry is None or not self._client_random:
                 self._client_random = msg.random
-        elif isinstance(msg, ServerHello) and d.name == SERVER:
+        elif cls is ServerHello and d.name == SERVER:
+            assert isinstance(msg, ServerHello)
             if msg.is_hello_retry_request:
                 self.hello_retry = msg
                 return
@@ -384,22 +408,24 @@ class PassiveObserver:
             if self.version == TLS13:
                 d.protected = True
                 self._dirs[CLIENT].protected = True
-        elif isinstance(msg, HelloRequest):
+        elif cls is HelloRequest:
             self.hello_requests += 1
-        elif isinstance(msg, CertificateRequest):
+        elif cls is CertificateRequest:
+            assert isinstance(msg, CertificateRequest)
             when = "initial"
             if tls13 and d.finished:
                 when = "post_handshake"
             elif not tls13 and (self.renegotiations or self._dirs[SERVER].finished):
                 when = "renegotiation"
             self.requests.append(RequestSeen(msg, when))
-        elif isinstance(msg, Finished):
+        elif cls is Finished:
             if tls13 and not d.finished:
                 d.protection = None  # switch to the application traffic secret
                 d.hs = HandshakeReassembler(self._max_message)
             d.finished = True
-        elif isinstance(msg, KeyUpdate) and tls13 and d.protection is not None:
+        elif cls is KeyUpdate and tls13 and d.protection is not None:
             if d.protection.tls13 is not None:
                 d.protection.tls13.key_update()
-        elif isinstance(msg, ServerKeyExchange) and self.group is None:
+        elif cls is ServerKeyExchange and self.group is None:
+            assert isinstance(msg, ServerKeyExchange)
             self.group = msg.named_group

@@ -16,6 +16,16 @@ Buffer = Union[bytes, bytearray, memoryview]
 __all__ = ["Reader", "Writer", "Buffer"]
 
 
+class SlowPath(Exception):
+    """A slicing parser cannot read its input: the ``Reader``-based one reads it, or names its error.
+
+    The hot messages (hellos, certificates, extension lists) are parsed by slicing ``bytes``
+    directly; on anything unexpected they raise this (or ``IndexError``) and their caller
+    parses again with a ``Reader``, whose result and ``DecodeError`` are the reference.
+    Never escapes the codec.
+    """
+
+
 class Reader:
     """Sequential reader over a byte buffer, naming the structure in its errors."""
 
@@ -42,14 +52,26 @@ class Reader:
         return DecodeError(self.what, self.offset, reason)
 
     def _take(self, n: int, field: str) -> memoryview:
-        if n > self._end - self._pos:
-            raise self.fail(f"{field} needs {n} bytes, {self._end - self._pos} left")
-        view = self._data[self._pos : self._pos + n]
-        self._pos += n
-        return view
+        pos = self._pos
+        if n > self._end - pos:
+            raise self.fail(f"{field} needs {n} bytes, {self._end - pos} left")
+        self._pos = pos + n
+        return self._data[pos : pos + n]
+
+    def _length(self, len_bytes: int, field: str) -> int:
+        """A ``len_bytes`` length prefix; the error names it ``<field> length``."""
+        pos = self._pos
+        if len_bytes > self._end - pos:
+            raise self.fail(f"{field} length needs {len_bytes} bytes, {self._end - pos} left")
+        self._pos = pos + len_bytes
+        return int.from_bytes(self._data[pos : pos + len_bytes], "big")
 
     def uint8(self, field: str = "uint8") -> int:
-        return self._take(1, field)[0]
+        pos = self._pos
+        if pos >= self._end:
+            raise self.fail(f"{field} needs 1 bytes, 0 left")
+        self._pos = pos + 1
+        return self._data[pos]
 
     def uint16(self, field: str = "uint16") -> int:
         return int.from_bytes(self._take(2, field), "big")
@@ -68,7 +90,7 @@ class Reader:
 
     def vector(self, len_bytes: int, field: str = "vector", minimum: int = 0, maximum: int | None = None) -> bytes:
         """A length-prefixed opaque vector (``opaque x<minimum..maximum>``)."""
-        n = int.from_bytes(self._take(len_bytes, f"{field} length"), "big")
+        n = self._length(len_bytes, field)
         if n < minimum:
             raise self.fail(f"{field} shorter than {minimum} bytes")
         if maximum is not None and n > maximum:
@@ -77,7 +99,7 @@ class Reader:
 
     def sub(self, len_bytes: int, field: str = "vector", minimum: int = 0) -> Reader:
         """A Reader over a length-prefixed vector, without copying."""
-        n = int.from_bytes(self._take(len_bytes, f"{field} length"), "big")
+        n = self._length(len_bytes, field)
         if n < minimum:
             raise self.fail(f"{field} shorter than {minimum} bytes")
         start = self.offset
