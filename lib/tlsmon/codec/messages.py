@@ -693,6 +693,16 @@ _server_hello = _sliced(_slice_server_hello, _read_server_hello)
 _certificate = _sliced(_slice_certificate, _read_certificate)
 _certificate_request = _sliced(_slice_certificate_request, _read_certificate_request)
 
+# ``parse_handshake`` of a ``bytes`` body in fewer calls (the passive observer's, once per message):
+# msg_type -> (slicing parser, Reader parser), as ``_sliced`` runs them.
+SLICED_PARSERS: dict[int, tuple[Callable[[bytes, bool, int], HandshakeMessage],
+                                Callable[[bytes, bool, int], HandshakeMessage]]] = {
+    1: (_slice_client_hello, _read_client_hello),
+    2: (_slice_server_hello, _read_server_hello),
+    11: (_slice_certificate, _read_certificate),
+    13: (_slice_certificate_request, _read_certificate_request),
+}
+
 
 # --- the small ones -------------------------------------------------------------------------
 
@@ -806,6 +816,14 @@ _PARSERS: dict[int, _Parser] = {
     4: lambda body, tls13, version: parse_new_session_ticket(body, tls13=tls13),
     24: lambda body, tls13, version: parse_key_update(body),
     16: lambda body, tls13, version: ClientKeyExchange(bytes(body)),
+}
+
+
+# msg_type -> the class of a message kept raw: ``parse_handshake`` of a ``bytes`` body is ``cls(body)``.
+RAW_MESSAGES: dict[int, Callable[[bytes], HandshakeMessage]] = {
+    12: ServerKeyExchange,
+    16: ClientKeyExchange,
+    20: Finished,
 }
 
 

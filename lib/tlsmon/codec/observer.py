@@ -12,7 +12,7 @@ after a side's Finished still counts as a renegotiation. No I/O here.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Deque, Optional, Union
+from typing import TYPE_CHECKING, Any, Deque, Optional, Union
 
 from ..errors import DecodeError
 from ..frozen import frozen
@@ -29,6 +29,8 @@ from .events import (
     MessageEvent,
 )
 from .messages import (
+    RAW_MESSAGES,
+    SLICED_PARSERS,
     CertificateRequest,
     ClientHello,
     Finished,
@@ -44,6 +46,7 @@ from .messages import (
     parse_sslv2_client_hello,
 )
 from .records import NEED_DATA, SSL2_CLIENT_HELLO, HandshakeReassembler, NeedData, Record, RecordReader
+from .wire import SlowPath
 
 if TYPE_CHECKING:  # imported lazily at run time: captures without keys never need cryptography
     from .protection import RecordProtection
@@ -120,7 +123,9 @@ class PassiveObserver:
         self._client = _Direction(CLIENT, RecordReader(allow_sslv2=True), HandshakeReassembler(max_message))
         self._server = _Direction(SERVER, RecordReader(allow_sslv2=False), HandshakeReassembler(max_message))
         self._dirs = {CLIENT: self._client, SERVER: self._server}
-        self._events: Deque[Event] = deque()
+        # Events as plain tuples ``(event class, *fields)``: made into events only when asked
+        # for (next_event, events); the capture engine reads the tuples themselves (take).
+        self._events: Deque[tuple[Any, ...]] = deque()
         # Input chunks in arrival order; while one direction waits for keys, later chunks of
         # either direction wait too, so that events come out in wire order.
         self._chunks: Deque[tuple[_Direction, Optional[bytes]]] = deque()
@@ -186,13 +191,56 @@ class PassiveObserver:
     # --- output ----------------------------------------------------------------------------------
 
     def next_event(self) -> Union[Event, NeedData]:
-        return self._events.popleft() if self._events else NEED_DATA
+        if not self._events:
+            return NEED_DATA
+        t = self._events.popleft()
+        return t[0](*t[1:])
 
     def events(self) -> list[Event]:
         """All events available now."""
-        out = list(self._events)
+        out = [t[0](*t[1:]) for t in self._events]
         self._events.clear()
         return out
+
+    def take(self) -> list[tuple[Any, ...]]:
+        """``events()`` as the tuples ``(event class, *its fields in order)``, not made into events."""
+        events = self._events
+        if not events:
+            return []
+        out = list(events)
+        events.clear()
+        return out
+
+    def handshake_take(self, direction: str, payload: bytes) -> Optional[list[tuple[Any, ...]]]:
+        """``feed_take`` of one whole plaintext handshake record whose body is ``payload``.
+
+        The caller has framed the record (content type 22, version 3.x, a length within the
+        limit); it skips the record layer. None, with nothing done, when the direction is not
+        at a record boundary with nothing waiting, or reads protected records: then call
+        ``feed_take`` with the whole record.
+        """
+        d = self._client if direction == CLIENT else self._server
+        reader = d.reader
+        if d.protected or self._wait or self._chunks or self._blocked is not None or d.closed \
+                or reader._pos < len(reader._buf):
+            return None
+        # what _feed -> _pump does with this one record
+        reader._first = False
+        offset = reader._consumed
+        reader._consumed = offset + 5 + len(payload)
+        d.records += 1
+        self._handshake(d, payload, offset, False)
+        if not d.protected:
+            hs = d.hs
+            if hs._pos < len(hs._buf):
+                hs.check_prefix(b"")
+        return self.take()
+
+    def feed_take(self, direction: str, data: bytes) -> list[tuple[Any, ...]]:
+        """``client_bytes``/``server_bytes`` (by ``direction``), then ``take()``."""
+        if data:
+            self._feed(self._client if direction == CLIENT else self._server, data)
+        return self.take()
 
     @property
     def state(self) -> str:
@@ -242,10 +290,13 @@ class PassiveObserver:
             parts = reader.next_record_parts()
             if parts is None:
                 if not d.protected:  # an absurd handshake length is refused on sight, not after a trickle
-                    d.hs.check_prefix(reader.partial_fragment(22))
+                    hs = d.hs
+                    # (nothing to check unless a message is pending or a record has begun)
+                    if hs._pos < len(hs._buf) or len(reader._buf) - reader._pos > 5:
+                        hs.check_prefix(reader.partial_fragment(22))
                 if d.closed and not d.close_reported:
                     d.close_reported = True
-                    self._events.append(ConnectionClosed(d.name))
+                    self._events.append((ConnectionClosed, d.name))
                 return True
             d.records += 1
             if parts[0] == 22 and not d.protected:  # the usual record: plaintext handshake messages
@@ -302,7 +353,7 @@ class PassiveObserver:
             self.client_hello = hello
             self._client_random = hello.challenge.rjust(32, b"\x00")
             self._last = hello
-            self._events.append(MessageEvent(d.name, hello, False, d.records, len(fragment) + 2))
+            self._events.append((MessageEvent, d.name, hello, False, d.records, len(fragment) + 2))
             return
         payload, encrypted = fragment, False
         tls13 = self._tls13()
@@ -310,8 +361,8 @@ class PassiveObserver:
             # A renegotiation's ChangeCipherSpec travels under the keys of the current epoch.
             protection = self._ensure_protection(d)
             if protection is None:
-                self._events.append(EncryptedRecordEvent(d.name, ctype, len(fragment), d.records,
-                                                         "Encrypted ChangeCipherSpec"))
+                self._events.append((EncryptedRecordEvent, d.name, ctype, len(fragment), d.records,
+                                     "Encrypted ChangeCipherSpec"))
                 d.epoch = (self._suite or 0, b"", b"")  # a new epoch whose keys we cannot know
                 d.protection, d.renegotiating = None, False
                 return
@@ -320,7 +371,7 @@ class PassiveObserver:
         if ctype == 20:
             if payload != b"\x01":
                 raise DecodeError("ChangeCipherSpec", offset, "body is not 0x01")
-            self._events.append(ChangeCipherSpecEvent(d.name, d.records))
+            self._events.append((ChangeCipherSpecEvent, d.name, d.records))
             if not tls13:
                 # RFC 5246 §7.1: from here this side's records use the pending keys.
                 if d.hs.pending:
@@ -340,12 +391,12 @@ class PassiveObserver:
             self._handshake(d, payload, offset, encrypted)
         elif ctype == 21:
             alert = parse_alert(payload)
-            self._events.append(AlertEvent(d.name, alert, encrypted, d.records, self.state))
+            self._events.append((AlertEvent, d.name, alert, encrypted, d.records, self.state))
         elif ctype == 23:
-            self._events.append(ApplicationDataEvent(d.name, len(fragment), d.records))
+            self._events.append((ApplicationDataEvent, d.name, len(fragment), d.records))
         else:
-            self._events.append(EncryptedRecordEvent(d.name, ctype, len(fragment), d.records,
-                                                     f"ContentType({ctype})"))
+            self._events.append((EncryptedRecordEvent, d.name, ctype, len(fragment), d.records,
+                                 f"ContentType({ctype})"))
 
     def _handshake(self, d: _Direction, payload: bytes, offset: int, encrypted: bool) -> None:
         """A handshake record's payload: the messages it completes."""
@@ -353,7 +404,7 @@ class PassiveObserver:
             raise DecodeError("record", offset, "empty handshake record")
         d.hs.receive_fragment(payload)
         while True:
-            item = d.hs.next_body()  # d.hs is new after a TLS 1.3 Finished
+            item = d.hs.next_body()  # d.hs is new after a TLS 1.3 Finished: looked up each time
             if item is None:
                 return
             self._on_message(d, item[0], item[1], item[2], encrypted)
@@ -361,7 +412,7 @@ class PassiveObserver:
     def _undecryptable(self, d: _Direction, ctype: int, length: int) -> None:
         tls12 = not self._tls13()
         if ctype == 23 and (tls12 or d.finished):
-            self._events.append(ApplicationDataEvent(d.name, length, d.records))
+            self._events.append((ApplicationDataEvent, d.name, length, d.records))
             return
         self.undecrypted += 1
         if ctype == 22 and tls12:
@@ -373,13 +424,24 @@ class PassiveObserver:
             elif d.name == SERVER and not self._dirs[CLIENT].renegotiating:
                 self.hello_requests += 1
         name = {22: "Encrypted Handshake Message", 21: "Encrypted Alert"}.get(ctype, "Encrypted Handshake Message")
-        self._events.append(EncryptedRecordEvent(d.name, ctype, length, d.records, name))
+        self._events.append((EncryptedRecordEvent, d.name, ctype, length, d.records, name))
 
     def _on_message(self, d: _Direction, msg_type: int, body: bytes, length: int, encrypted: bool) -> None:
-        tls13 = self._tls13()
-        msg = parse_handshake(msg_type, body, tls13, self.version or 0x0303)
+        version = self.version  # self._tls13(), inline
+        tls13 = version == TLS13 or (version is None and self.hello_retry is not None)
+        # parse_handshake(msg_type, body, tls13, version or 0x0303), in fewer calls (body is bytes)
+        sliced = SLICED_PARSERS.get(msg_type)
+        msg: HandshakeMessage
+        if sliced is not None:
+            try:
+                msg = sliced[0](body, tls13, version or 0x0303)
+            except (SlowPath, IndexError):
+                msg = sliced[1](body, tls13, version or 0x0303)
+        else:
+            raw = RAW_MESSAGES.get(msg_type)
+            msg = raw(body) if raw is not None else parse_handshake(msg_type, body, tls13, version or 0x0303)
         self._last = msg
-        self._events.append(MessageEvent(d.name, msg, encrypted, d.records, length))
+        self._events.append((MessageEvent, d.name, msg, encrypted, d.records, length))
         # parse_handshake makes exactly these classes (no subclasses): ``is`` is isinstance here
         cls = msg.__class__
         if cls is ClientHello and d.name == CLIENT:

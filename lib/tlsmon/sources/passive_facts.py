@@ -7,6 +7,7 @@ state, the ladder's steps, alerts, gaps) and decides the outcome and the
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -186,18 +187,19 @@ def _content(key: Any, entries: list[Entry], run: int) -> StepContent:
 def _steps(conn: _Conn, client_subject: Optional[str]) -> tuple[CaptureStep, ...]:
     """The ladder's steps, as ``RecordWalker`` grouped them (passive_records.py)."""
     t0 = conn.first_ts
+    get = _CONTENTS.get
     out = []
     for direction, kind, frame, ts, entries, records, last_frame in conn.steps:
         if kind:
             key: Any = (entries[0], records)
-            names, details, decrypted, types = _CONTENTS.get(key) or _content(key, entries, records)
+            names, details, decrypted, types = get(key) or _content(key, entries, records)
         else:
             key = tuple(entries)
-            names, details, decrypted, types = _CONTENTS.get(key) or _content(key, entries, 0)
+            names, details, decrypted, types = get(key) or _content(key, entries, 0)
             if client_subject and direction == CLIENT and 11 in types:  # the client's Certificate: its subject
                 details = tuple(client_subject if t == 11 and x != "empty" else x for x, t in zip(details, types))
-        t = round(ts - t0, 6)
-        out.append(_new_step(CaptureStep, (direction, names, details, decrypted, types, frame, last_frame, t)))
+        out.append(_new_step(CaptureStep, (direction, names, details, decrypted, types, frame, last_frame,
+                                           round(ts - t0, 6))))
     return tuple(out)
 
 
@@ -231,34 +233,32 @@ def observation(conn: _Conn, engine: CaptureEngine, end: bool) -> ConnectionObse
     if error is None and (chain_error or client_error):
         error = f"certificate: {chain_error or client_error}"
     hello = conn.hello or _NO_HELLO
-    return ConnectionObservation(
-        number=conn.number,
-        client=client,
-        server=server,
-        first_frame=conn.first_frame,
-        last_frame=conn.last_frame,
-        started_at=_fromtimestamp(conn.first_ts, _UTC),
-        ended_at=_fromtimestamp(conn.last_ts, _UTC),
-        outcome=outcome,
-        error=error,
-        version=version,
-        cipher_suite=observer.cipher_suite if observer is not None else None,
-        group=observer.group if observer is not None else None,
-        alpn=conn.alpn,
-        resumed=resumed,
-        hello_retry=observer is not None and observer.hello_retry is not None,
-        certificates=chain,
-        certificate_request=request,
-        request_status=status,
-        request_reason=reason,
-        client_certificate_status=cstatus,
-        client_certificates=client_chain,
-        alerts=tuple(conn.alerts),
-        renegotiation=conn.reneg,
-        decrypted=conn.keyed,
-        started_before_capture=conn.mid_stream,
-        gaps=tuple(conn.gaps),
-        steps=_steps(conn, client_chain[0].subject if client_chain else None),
-        steps_truncated=conn.steps_truncated,
-        **hello,
+    values = (
+        conn.number, client, server, conn.first_frame, conn.last_frame,
+        _fromtimestamp(conn.first_ts, _UTC), _fromtimestamp(conn.last_ts, _UTC), outcome, error,
+        *[hello.get(name, default) for name, default in _HELLO_FIELDS],
+        version,
+        observer.cipher_suite if observer is not None else None,
+        observer.group if observer is not None else None,
+        conn.alpn, resumed, observer is not None and observer.hello_retry is not None,
+        chain, request, status, reason, cstatus, client_chain, tuple(conn.alerts), conn.reneg, conn.keyed,
+        conn.mid_stream, tuple(conn.gaps),
+        _steps(conn, client_chain[0].subject if client_chain else None),
+        conn.steps_truncated,
     )
+    if _POSITIONAL:  # the fields in this order: positional arguments cost less than 33 keywords
+        return ConnectionObservation(*values)
+    return ConnectionObservation(**dict(zip(_FIELDS, values)))  # pragma: no cover
+
+
+# ConnectionObservation's fields in the order ``observation`` lists them; the five read from
+# the ClientHello's facts (``_Conn.hello``) with their defaults when it did not offer them.
+_FIELDS = ("number", "client", "server", "first_frame", "last_frame", "started_at", "ended_at", "outcome", "error",
+           "sni", "offered_versions", "offered_cipher_suites", "post_handshake_auth", "alpn_offered",
+           "version", "cipher_suite", "group", "alpn", "resumed", "hello_retry", "certificates",
+           "certificate_request", "request_status", "request_reason", "client_certificate_status",
+           "client_certificates", "alerts", "renegotiation", "decrypted", "started_before_capture", "gaps", "steps",
+           "steps_truncated")
+_HELLO_FIELDS = tuple((name, {f.name: f.default for f in dataclasses.fields(ConnectionObservation)}[name])
+                      for name in _FIELDS[9:14])
+_POSITIONAL = tuple(f.name for f in dataclasses.fields(ConnectionObservation)) == _FIELDS

@@ -11,6 +11,7 @@ resynchronises after a gap, and keeps what the observation will need. No I/O her
 from __future__ import annotations
 
 import re
+import struct
 from typing import Any, Optional, Union
 
 from ..codec import extensions as ext
@@ -21,18 +22,26 @@ from ..codec.events import (
     AlertEvent,
     ApplicationDataEvent,
     ChangeCipherSpecEvent,
+    ConnectionClosed,
     EncryptedRecordEvent,
     MessageEvent,
 )
 from ..codec.messages import (
     Certificate,
     CertificateRequest,
+    CertificateStatus,
+    CertificateVerify,
     ClientHello,
+    ClientKeyExchange,
     EncryptedExtensions,
+    EndOfEarlyData,
     Finished,
     HelloRequest,
+    KeyUpdate,
+    NewSessionTicket,
     ServerHello,
     ServerHelloDone,
+    ServerKeyExchange,
     Sslv2ClientHello,
     UnknownHandshake,
     message_name,
@@ -63,6 +72,7 @@ _ENCRYPTED_HANDSHAKE: Entry = ("Encrypted Handshake Message", "", False, None)
 _CCS: Entry = ("ChangeCipherSpec", "", False, None)
 _ENCRYPTED_CCS: Entry = ("Encrypted ChangeCipherSpec", "", False, None)
 _ENCRYPTED_ALERT: Entry = ("Encrypted Alert", "", False, None)
+_unpack_header = struct.Struct(">BBBH").unpack_from  # content type, major, minor, length
 # A plausible record header: content type 20-24, major version 3, minor 0-4.
 _HEADER = re.compile(rb"[\x14-\x18]\x03[\x00-\x04]")
 _SNIFF_BUDGET = 32 * 1024  # bytes searched for a record boundary before a flow is declared not TLS
@@ -339,25 +349,28 @@ class RecordWalker:
                 h.left = left - take
                 continue
             hstart = pos
+            # header: the record's 5-byte header when split across segments; else None, and it
+            # is data[pos - 5 : pos] (sliced only when it goes to the observer)
+            header: Union[bytes, memoryview, None] = None
             if h.hdr:
                 need = 5 - len(h.hdr)
-                header: Union[bytes, memoryview] = h.hdr + bytes(data[pos : pos + need])
+                header = h.hdr + bytes(data[pos : pos + need])
                 if len(header) < 5:
                     h.hdr = bytes(header)
                     break
                 pos += need
                 h.hdr = b""
+                ctype, major, minor = header[0], header[1], header[2]
+                length = header[3] << 8 | header[4]
             elif n - pos < 5:
                 h.hdr = bytes(data[pos:])
                 break
             else:
-                header = data[pos : pos + 5]
+                ctype, major, minor, length = _unpack_header(data, pos)
                 pos += 5
-            ctype = header[0]
-            length = header[3] << 8 | header[4]
-            if not 20 <= ctype <= 24 or header[1] != 3 or length > MAX_RECORD:
+            if not 20 <= ctype <= 24 or major != 3 or length > MAX_RECORD:
                 if pieces:
-                    self._observe(h, pieces, seg)
+                    self._observe(h, pieces, seg, merge_at == 0)
                     pieces = []
                     merge_at = -1
                 self._lost(h, seg)
@@ -367,15 +380,15 @@ class RecordWalker:
                 return
             h.left = length
             if not conn.record_version and h.direction == SERVER:
-                conn.record_version = header[1] << 8 | header[2]
+                conn.record_version = major << 8 | minor
+            named = True  # the record is named from its header (else counted in a run, or observed)
             if ctype == 23 and not conn.keyed:
                 if conn.app_run == h.direction:  # another application-data record in a run: count it
                     last = conn.steps[-1]
                     last[5] += 1
                     if seg is not None:
                         last[6] = seg[0]
-                    h.passing = False
-                    continue
+                    h.passing = named = False
             elif h.obs_ok and not h.sealed and (ctype != 20 or conn.keyed):
                 if conn.mid_stream and not h.ccs and ctype == 22 and data[pos : pos + 5] == b"\0\0\0\0\0":
                     # Mid-connection, a handshake record starting with zeros (a GCM explicit
@@ -383,6 +396,7 @@ class RecordWalker:
                     h.ccs = h.sealed = True
                 else:
                     h.passing = True
+                    named = False
                     if ctype == 22 and not conn.keyed and not h.ccs and length <= n - pos:
                         # Consecutive plaintext handshake records complete in this segment reach
                         # the observer as one record (handshake messages may be split or joined
@@ -392,25 +406,31 @@ class RecordWalker:
                             joined = pieces[merge_at]
                             assert isinstance(joined, bytearray)
                             joined[3], joined[4] = merge_len >> 8, merge_len & 0xFF
-                            continue
-                        merge_at, merge_len = len(pieces), length
-                        pieces.append(bytearray(header))
-                        continue
-                    merge_at = -1
-                    pieces.append(header)
-                    continue
-            merge_at = -1
-            if pieces:
-                self._observe(h, pieces, seg)
-                pieces = []
-                if ctype == 23 and conn.keyed and h.obs_ok:  # keys found by the hello just read
-                    h.passing = True
-                    pieces.append(header)
-                    continue
-            h.passing = False
-            self._named(h, ctype, length, seg)
+                        else:
+                            merge_at, merge_len = len(pieces), length
+                            pieces.append(bytearray(header if header is not None else data[pos - 5 : pos]))
+                    else:
+                        merge_at = -1
+                        pieces.append(header if header is not None else data[pos - 5 : pos])
+            if named:
+                if pieces:
+                    self._observe(h, pieces, seg, merge_at == 0)
+                    pieces = []
+                    if ctype == 23 and conn.keyed and h.obs_ok:  # keys found by the hello just read
+                        h.passing = True
+                        pieces.append(header if header is not None else data[pos - 5 : pos])
+                        named = False
+                merge_at = -1
+                if named:
+                    h.passing = False
+                    self._named(h, ctype, length, seg)
+            if length and length <= n - pos:  # the record's body is here: take it now, not on the next turn
+                if h.passing:
+                    pieces.append(data[pos : pos + length])
+                pos += length
+                h.left = 0
         if pieces:
-            self._observe(h, pieces, seg)
+            self._observe(h, pieces, seg, merge_at == 0)
 
     def _lost(self, h: _Half, seg: Optional[Segment]) -> None:
         """Bytes where a record header should be are not one."""
@@ -423,21 +443,26 @@ class RecordWalker:
         h.state, h.left, h.hdr = _RESYNC, 0, b""
         h.budget = _SNIFF_BUDGET * 8
 
-    def _observe(self, h: _Half, pieces: list[Union[bytes, bytearray, memoryview]], seg: Optional[Segment]) -> None:
+    def _observe(self, h: _Half, pieces: list[Union[bytes, bytearray, memoryview]], seg: Optional[Segment],
+                 one: bool = False) -> None:
+        """Hand ``pieces`` to the observer; ``one``: they are one whole plaintext handshake record
+        (its header, then its body), which goes in without the observer's record layer when it can."""
         conn = h.conn
         observer = conn.observer
         assert observer is not None
-        data = bytes(pieces[0]) if len(pieces) == 1 else b"".join(pieces)
         try:
-            if h.direction == CLIENT:
-                observer.client_bytes(data)
-            else:
-                observer.server_bytes(data)
+            events = None
+            if one:
+                events = observer.handshake_take(h.direction or SERVER,
+                                                 bytes(pieces[1]) if len(pieces) == 2 else b"".join(pieces[1:]))
+            if events is None:
+                events = observer.feed_take(h.direction or SERVER,
+                                            bytes(pieces[0]) if len(pieces) == 1 else b"".join(pieces))
         except CodecError as exc:
             frame = seg[0] if seg is not None else conn.last_frame
             conn.error = conn.error or f"{h.direction} at frame {frame}: {exc}"
             h.obs_ok = h.passing = False
-        events = observer.events()
+            events = observer.take()
         if events:
             self._events(conn, events, seg)
 
@@ -480,8 +505,10 @@ class RecordWalker:
         """A record the observer does not read: name it from its header, as a capture reader would."""
         conn = h.conn
         d = h.direction or "?"
+        o = conn.observer
+        tls13 = o is not None and (o.version == TLS13 or o.version is None and o.hello_retry is not None)  # conn.tls13
         if ctype == 23:
-            if not conn.mid_stream and conn.tls13:
+            if not conn.mid_stream and tls13:
                 # Without keys: the server's records up to the client's first protected one
                 # are its encrypted handshake; the client's first is its Finished flight.
                 other = conn.client if d == SERVER else conn.server
@@ -498,26 +525,27 @@ class RecordWalker:
             if d == SERVER:
                 conn.server_app = True
             self._app_data(conn, seg, d)
-        elif ctype == 20:
-            observer = conn.observer
-            if d == SERVER and not conn.shd and observer is not None and observer.server_hello is not None \
-                    and not conn.tls13 and not h.ccs and h.obs_ok and not h.lost:
+            return
+        if ctype == 20:
+            if d == SERVER and not conn.shd and o is not None and o.server_hello is not None \
+                    and not tls13 and not h.ccs and h.obs_ok and not h.lost:
                 conn.abbreviated = True
-            self._entry(conn, seg, d, _CCS if length == 1 else _ENCRYPTED_CCS)
+            entry = _CCS if length == 1 else _ENCRYPTED_CCS
             h.ccs = True
-            if not conn.tls13:
+            if not tls13:
                 h.sealed = True  # from here on this side's records are encrypted (RFC 5246 §7.1)
         elif ctype == 22:
             if h.done or h.app or conn.mid_stream and (conn.a.app or conn.b.app):
                 conn.reneg = True  # handshake records after Finished: a renegotiation
             elif h.ccs:
                 h.done = True  # the first protected handshake message of a side is its Finished
-            self._entry(conn, seg, d, _ENCRYPTED_HANDSHAKE if h.ccs or conn.mid_stream else _HANDSHAKE)
+            entry = _ENCRYPTED_HANDSHAKE if h.ccs or conn.mid_stream else _HANDSHAKE
         elif ctype == 21:
             self._alert(conn, seg, d, None, None)
-            self._entry(conn, seg, d, _ENCRYPTED_ALERT)
+            entry = _ENCRYPTED_ALERT
         else:
-            self._entry(conn, seg, d, (f"ContentType({ctype})", "", False, None))
+            entry = (f"ContentType({ctype})", "", False, None)
+        self._entry(conn, seg, d, entry)
 
     def _alert(self, conn: _Conn, seg: Optional[Segment], direction: str, level: Optional[int],
                description: Optional[int]) -> None:
@@ -530,45 +558,47 @@ class RecordWalker:
         conn.alerts.append(CaptureAlert(direction, level, description, phase, conn.last_name, frame,
                                         ts - conn.first_ts))
 
-    def _events(self, conn: _Conn, events: list[Any], seg: Optional[Segment]) -> None:
+    def _events(self, conn: _Conn, events: list[tuple[Any, ...]], seg: Optional[Segment]) -> None:
+        """The observer's events, as the tuples ``(event class, *fields)`` of ``PassiveObserver.take``."""
         observer = conn.observer
         assert observer is not None
         for ev in events:
-            cls = ev.__class__
-            if cls is MessageEvent:
-                self._message(conn, observer, ev, seg)
+            cls = ev[0]
+            if cls is MessageEvent:  # (cls, direction, message, encrypted, record, length)
+                self._message(conn, observer, ev[1], ev[2], ev[3], seg)
                 continue
-            d = getattr(ev, "direction", "?")
+            if cls is ConnectionClosed:
+                continue
+            d = ev[1]
             h = conn.client if d == CLIENT else conn.server
-            if cls is ChangeCipherSpecEvent:
+            if cls is ChangeCipherSpecEvent:  # (cls, direction, record)
                 if d == SERVER and not conn.shd and observer.server_hello is not None \
                         and observer.version != TLS13:
                     conn.abbreviated = True
                 h.ccs = True
                 self._entry(conn, seg, d, _CCS)
-            elif cls is ApplicationDataEvent:
+            elif cls is ApplicationDataEvent:  # (cls, direction, length, record)
                 h.app = True
                 if d == SERVER:
                     conn.server_app = True
                 self._app_data(conn, seg, d)
-            elif cls is EncryptedRecordEvent:
-                if ev.content_type == 21:
+            elif cls is EncryptedRecordEvent:  # (cls, direction, content_type, length, record, name)
+                ctype = ev[2]
+                if ctype == 21:
                     self._alert(conn, seg, d, None, None)
-                elif ev.content_type == 22:
+                elif ctype == 22:
                     if h.done:
                         conn.reneg = True
                     elif h.ccs:
                         h.done = True  # the first protected handshake message of a side is its Finished
-                self._entry(conn, seg, d, (ev.name, "", False, None))
-            elif cls is AlertEvent:
-                alert = ev.alert
+                self._entry(conn, seg, d, (ev[5], "", False, None))
+            elif cls is AlertEvent:  # (cls, direction, alert, encrypted, record, phase)
+                alert = ev[2]
                 self._alert(conn, seg, d, alert.level, alert.description)
-                self._entry(conn, seg, d, ("Alert", _alert_detail(alert.level, alert.description), ev.encrypted, None))
+                self._entry(conn, seg, d, ("Alert", _alert_detail(alert.level, alert.description), ev[3], None))
 
-    def _message(self, conn: _Conn, observer: PassiveObserver, ev: MessageEvent, seg: Optional[Segment]) -> None:
-        msg = ev.message
-        d = ev.direction
-        h = conn.client if d == CLIENT else conn.server
+    def _message(self, conn: _Conn, observer: PassiveObserver, d: str, msg: Any, encrypted: bool,
+                 seg: Optional[Segment]) -> None:
         cls = msg.__class__
         known = _KNOWN.get(cls)
         if known is None:
@@ -576,50 +606,55 @@ class RecordWalker:
             if cls is not ServerHello and cls is not UnknownHandshake:
                 _KNOWN[cls] = known
         detail = ""
-        tls13 = observer.version == TLS13
-        if cls is ClientHello:
-            assert isinstance(msg, ClientHello)
-            facts, detail = _hello_facts(msg)
-            if conn.hello is None:
-                conn.hello = facts
-            keys = self._keys.get(msg.random) if self._keys else None
-            if keys:
-                observer.add_keylog("\n".join(keys))
-                conn.keyed = True
-            if h.done and not tls13:
+        if cls in _PLAIN:  # no detail, nothing learnt: the usual messages
+            if conn.a.done and conn.b.done and observer.version != TLS13:  # (the sender is one of them)
                 conn.reneg = True
-        elif cls is ServerHello:
-            assert isinstance(msg, ServerHello)
-            detail = _server_hello_detail(msg)
-            conn.alpn = conn.alpn or _alpn(msg)
-        elif cls is Certificate:
-            assert isinstance(msg, Certificate)
-            n = len(msg.entries)
-            detail = "empty" if not n else f"{n} cert{'s' if n != 1 else ''}"
-            if d == SERVER and conn.server_chain is None:
-                conn.server_chain = msg.certificates
-            elif d == CLIENT and conn.client_chain is None:
-                conn.client_chain = msg.certificates
-        elif cls is CertificateRequest:
-            assert isinstance(msg, CertificateRequest)
-            detail = "CAs: " + _ca_text(msg)
-        elif cls is ServerHelloDone:
-            conn.shd = True
-        elif cls is Finished:
-            h.done = True
-        elif cls is HelloRequest:
-            conn.reneg = True
-        elif cls is EncryptedExtensions:
-            assert isinstance(msg, EncryptedExtensions)
-            conn.alpn = conn.alpn or _alpn(msg)
-        elif cls is Sslv2ClientHello:
-            assert isinstance(msg, Sslv2ClientHello)
-            facts, detail = _hello_facts(msg)
-            conn.hello = conn.hello or facts
-        if h.done and not tls13 and cls is not Finished and cls is not ClientHello \
-                and conn.a.done and conn.b.done:
-            conn.reneg = True
-        self._entry(conn, seg, d, (known[0], detail, ev.encrypted, known[1]))
+        else:
+            h = conn.client if d == CLIENT else conn.server
+            tls13 = observer.version == TLS13
+            if cls is ClientHello:
+                assert isinstance(msg, ClientHello)
+                facts, detail = _hello_facts(msg)
+                if conn.hello is None:
+                    conn.hello = facts
+                keys = self._keys.get(msg.random) if self._keys else None
+                if keys:
+                    observer.add_keylog("\n".join(keys))
+                    conn.keyed = True
+                if h.done and not tls13:
+                    conn.reneg = True
+            elif cls is ServerHello:
+                assert isinstance(msg, ServerHello)
+                detail = _server_hello_detail(msg)
+                conn.alpn = conn.alpn or _alpn(msg)
+            elif cls is Certificate:
+                assert isinstance(msg, Certificate)
+                n = len(msg.entries)
+                detail = "empty" if not n else f"{n} cert{'s' if n != 1 else ''}"
+                if d == SERVER and conn.server_chain is None:
+                    conn.server_chain = msg.certificates
+                elif d == CLIENT and conn.client_chain is None:
+                    conn.client_chain = msg.certificates
+            elif cls is CertificateRequest:
+                assert isinstance(msg, CertificateRequest)
+                detail = "CAs: " + _ca_text(msg)
+            elif cls is ServerHelloDone:
+                conn.shd = True
+            elif cls is Finished:
+                h.done = True
+            elif cls is HelloRequest:
+                conn.reneg = True
+            elif cls is EncryptedExtensions:
+                assert isinstance(msg, EncryptedExtensions)
+                conn.alpn = conn.alpn or _alpn(msg)
+            elif cls is Sslv2ClientHello:
+                assert isinstance(msg, Sslv2ClientHello)
+                facts, detail = _hello_facts(msg)
+                conn.hello = conn.hello or facts
+            if h.done and not tls13 and cls is not Finished and cls is not ClientHello \
+                    and conn.a.done and conn.b.done:
+                conn.reneg = True
+        self._entry(conn, seg, d, (known[0], detail, encrypted, known[1]))
 
     def facts(self, der: bytes) -> CertificateFacts:
         """Certificate facts, cached: a server sends the same chain on every connection.
@@ -737,6 +772,9 @@ def _alert_detail(level: int, description: int) -> str:
 
 # message class -> (RFC name, handshake type), for the classes with one name
 _KNOWN: dict[type, tuple[str, Optional[int]]] = {}
+# The message classes ``_message`` reads nothing from (no detail, no connection state).
+_PLAIN = frozenset((ServerKeyExchange, ClientKeyExchange, CertificateVerify, CertificateStatus, NewSessionTicket,
+                    UnknownHandshake, EndOfEarlyData, KeyUpdate))
 
 
 _CA_TEXT: dict[tuple[bytes, ...], str] = {}
