@@ -15,7 +15,7 @@ both on the same captures).
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING, Any, Callable, Generator, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Generator, Iterator
 
 from .capture.frames import (
     LINKTYPE_ETHERNET,
@@ -51,11 +51,10 @@ _LAYOUTS = {
     LINKTYPE_IPV4: (_NO_ETHERTYPE, 0, b"", 0),
 }
 _new = tuple.__new__
-_TICK = 1024  # frames between calls of ``tick``
 
 
-def feed_records(engine: CaptureEngine, decoder: Decoder, records: Iterator[Record],
-                 tick: Optional[Callable[[int], None]] = None) -> Generator[ConnectionObservation, None, int]:
+def feed_records(engine: CaptureEngine, decoder: Decoder,
+                 records: Iterator[Record]) -> Generator[ConnectionObservation, None, int]:
     """Feed a reader's records to ``engine``; yields the observations of connections as they end
     (not those still live at the end: the caller calls ``engine.finish()``).
 
@@ -63,8 +62,6 @@ def feed_records(engine: CaptureEngine, decoder: Decoder, records: Iterator[Reco
         engine: the capture engine.
         decoder: decodes what the loop does not read itself (and counts what is not TCP).
         records: ``FrameReader.records()`` of a reader (or several, numbered as one).
-        tick: called with the frame number every ``_TICK`` frames; it may raise to stop the
-            reading (a deadline).
 
     Returns (as the generator's value): the number of TCP segments fed.
     """
@@ -78,11 +75,7 @@ def feed_records(engine: CaptureEngine, decoder: Decoder, records: Iterator[Reco
     headers: Any = None
     at = ip_at = 0
     ipv4: Any = None
-    next_tick = _TICK if tick is not None else 1 << 62
     for number, ts, link_type, buf, start, end, original, interface in records:
-        if number >= next_tick:
-            next_tick = number + _TICK
-            tick(number)  # type: ignore[misc]
         if link_type != link:
             link = link_type
             headers, at, ipv4, ip_at = _LAYOUTS.get(link_type, (None, 0, None, 0))

@@ -46,7 +46,6 @@ from .capture.ip import Decoder
 from .capture.pcap import PcapReader
 from .capture.pcapng import PcapngReader
 from .passive import CaptureEngine, ServerFilter
-from .passive_packets import feed_records
 from .ringstate import (
     SEEKABLE,
     EngineState,
@@ -137,24 +136,33 @@ def read_files(sources: Sequence[Union[str, IO[bytes]]], *, keylog: Optional[str
     """
     engine = _engine_for(keylog, server)
     decoder = Decoder()
+    # Frame by frame, as the ring reads. passive_packets.feed_records (block reads, the inline
+    # packet path) would be faster for both, but the ring resumes at file offsets, which block
+    # reads do not give yet: the two stay alike until both can move.
+    decode, feed, ready = decoder.decode, engine.feed, engine.ready
     base = 0
     frames = 0
     truncated: list[str] = []
+    mask = _MARK_EVERY - 1
     for source in sources:
         with CaptureReader(source, allow_truncated_tail=True, first_number=base) as reader:
             if locator is not None:
                 locator.add(base, reader.name)
-
-            def tick(number: int, reader: CaptureReader = reader, first: int = base) -> None:
-                if time.monotonic() > deadline:  # type: ignore[operator]
-                    raise CaptureError(f"-t reached while reading {reader.name!r} (frame {number - first}); "
+            last = base
+            for frame in reader:
+                last = frame[0]
+                seg = decode(frame)
+                if seg is not None:
+                    feed(seg)
+                    if ready:
+                        yield from engine.take()
+                if not last & mask and deadline is not None and time.monotonic() > deadline:
+                    raise CaptureError(f"-t reached while reading {reader.name!r} (frame {last - base}); "
                                        f"give the check more time")
-
-            yield from feed_records(engine, decoder, reader.records(), tick if deadline is not None else None)
             if reader.truncated_tail:
                 truncated.append(reader.name)
             frames += reader.frames_read
-            base = reader.last_number
+            base = last
     yield from engine.finish()
     if stats is not None:
         stats.update(frames=frames, truncated=truncated, not_tcp=decoder.non_tcp, malformed=decoder.malformed)

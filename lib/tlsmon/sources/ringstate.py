@@ -348,6 +348,11 @@ class StateLock:
             self.fd = None
 
 
+def _flow_text(key: Any) -> str:
+    """A flow key for the state file: hex of the raw key, or the endpoints of a key made of text."""
+    return key.hex() if isinstance(key, bytes) else " ".join(map(str, key))
+
+
 class EngineState:
     """Save and restore what ``CaptureEngine`` knows besides its live connections.
 
@@ -372,8 +377,9 @@ class EngineState:
         from . import passive
 
         closed, ignored = passive._CLOSED, passive._IGNORED
-        # One string per flow, "c src sport dst dport" (ended) or "i ..." (ignored): compact JSON.
-        flows = [f"{'c' if value is closed else 'i'} {' '.join(map(str, passive.flow_endpoints(key)))}"
+        # One string per flow, "c KEY" (ended) or "i KEY" (ignored), KEY the flow key in hex (the raw
+        # addresses and ports; "src sport dst dport" for a key made of text): compact JSON.
+        flows = [f"{'c' if value is closed else 'i'} {_flow_text(key)}"
                  for key, value in engine._flows.items() if value is closed or value is ignored]
         if len(flows) > _MAX_FLOWS:  # the oldest first: dicts keep insertion order
             flows = flows[-_MAX_FLOWS:]
@@ -393,8 +399,12 @@ class EngineState:
 
         flows = engine._flows
         for flow in saved.get("flows", ()):
-            kind, src, sport, dst, dport = flow.split(" ")
-            key = passive.flow_key(src, int(sport), dst, int(dport))
+            kind, *where = flow.split(" ")
+            if len(where) == 1:
+                key = bytes.fromhex(where[0])
+            else:  # endpoints as text (lost connections; states written before flows were keyed by bytes)
+                src, sport, dst, dport = where
+                key = passive.flow_key(src, int(sport), dst, int(dport))
             flows[key] = passive._CLOSED if kind == "c" else passive._IGNORED
         engine._closed_flows = int(saved.get("closed_flows", 0))
         engine._numbers = int(saved.get("numbers", 0))
