@@ -222,17 +222,15 @@ class PassiveObserver:
         d = self._client if direction == CLIENT else self._server
         reader = d.reader
         if d.protected or self._wait or self._chunks or self._blocked is not None or d.closed \
-                or reader._pos < len(reader._buf):
+                or reader.buffered:
             return None
         # what _feed -> _pump does with this one record
-        reader._first = False
-        offset = reader._consumed
-        reader._consumed = offset + 5 + len(payload)
+        offset = reader.framed(len(payload))
         d.records += 1
         self._handshake(d, payload, offset, False)
         if not d.protected:
             hs = d.hs
-            if hs._pos < len(hs._buf):
+            if hs.pending:
                 hs.check_prefix(b"")
         return self.take()
 
@@ -292,7 +290,7 @@ class PassiveObserver:
                 if not d.protected:  # an absurd handshake length is refused on sight, not after a trickle
                     hs = d.hs
                     # (nothing to check unless a message is pending or a record has begun)
-                    if hs._pos < len(hs._buf) or len(reader._buf) - reader._pos > 5:
+                    if hs.pending or reader.buffered > 5:
                         hs.check_prefix(reader.partial_fragment(22))
                 if d.closed and not d.close_reported:
                     d.close_reported = True

@@ -126,6 +126,14 @@ class RecordReader:
     def receive_data(self, data: Buffer) -> None:
         self._buf, self._pos = _joined(self._buf, self._pos, data), 0
 
+    def framed(self, length: int) -> int:
+        """A whole record of ``length`` payload bytes that the caller framed and reads itself
+        went by (nothing may be buffered here): count it; returns its stream offset."""
+        self._first = False
+        offset = self._consumed
+        self._consumed = offset + 5 + length
+        return offset
+
     def peek(self, n: int) -> bytes:
         """The next ``n`` buffered bytes, without consuming them."""
         return bytes(self._buf[self._pos : self._pos + n])

@@ -35,8 +35,7 @@ from .reassembly import DEFAULT_MAX_BUFFER, MASK
 if TYPE_CHECKING:
     from .capture.formats import Source
 
-__all__ = ["CaptureEngine", "ServerFilter", "ReadStats", "read_connections", "parse_keylog", "flow_key",
-           "flow_endpoints"]
+__all__ = ["CaptureEngine", "ServerFilter", "ReadStats", "read_connections", "parse_keylog", "flow_key"]
 
 _CHECK_EVERY = 4096  # frames between checks for idle connections
 _MAX_CLOSED = 8192  # ended flows remembered (to drop their late segments) before they are forgotten
@@ -105,29 +104,12 @@ FlowKey = Union[bytes, "tuple[Any, ...]"]
 _IGNORED = _Flow("ignored")  # not TLS, or filtered out: dropped at the lookup
 _CLOSED = _Flow("closed")  # ended: late segments are dropped; a new SYN opens a new connection
 
-class _EngineConn(_Conn):
-    """A connection, and the key its flow is filed under (``Segment.flow``, or the endpoints)."""
-
-    __slots__ = ("flow",)
-    flow: FlowKey
-
-
 def _reverse(key: FlowKey) -> FlowKey:
     """The flow key of the other direction."""
     if isinstance(key, tuple):
         return (key[2], key[3], key[0], key[1])
     a = len(key) // 2 - 2  # address length: 4 (IPv4, 12-byte key) or 16 (IPv6, 36-byte key)
     return key[a : 2 * a] + key[:a] + key[2 * a + 2 :] + key[2 * a : 2 * a + 2]
-
-
-def flow_endpoints(key: FlowKey) -> tuple[str, int, str, int]:
-    """``(src, sport, dst, dport)`` of a flow key, addresses as text (as the decoder writes them)."""
-    if isinstance(key, tuple):
-        return key[0], key[1], key[2], key[3]
-    a = len(key) // 2 - 2
-    family = socket.AF_INET if a == 4 else socket.AF_INET6
-    return (socket.inet_ntop(family, key[:a]), key[2 * a] << 8 | key[2 * a + 1],
-            socket.inet_ntop(family, key[a : 2 * a]), key[2 * a + 2] << 8 | key[2 * a + 3])
 
 
 def flow_key(src: str, sport: int, dst: str, dport: int) -> bytes:
@@ -290,8 +272,7 @@ class CaptureEngine(RecordWalker):
         if self._filter is not None and not self._filter.may_match(seg[2], seg[3], seg[4], seg[5]):
             self._flows[key] = self._flows[rkey] = _IGNORED
             return None
-        conn = _EngineConn(seg[2:6], seg)
-        conn.flow = key
+        conn = _Conn(seg)
         a = conn.a = _Half(conn, self._max_buffer)
         b = conn.b = _Half(conn, self._max_buffer)
         if flags & SYN:
@@ -340,7 +321,6 @@ class CaptureEngine(RecordWalker):
 
     def _ignore(self, conn: _Conn) -> None:
         """Not TLS: drop the connection; its later segments stop at the lookup."""
-        assert isinstance(conn, _EngineConn)
         conn.closed = True
         self._live.pop(conn, None)
         self._flows[conn.flow] = self._flows[_reverse(conn.flow)] = _IGNORED
@@ -378,7 +358,6 @@ class CaptureEngine(RecordWalker):
                     self._consume(h, gap, data, None)
         conn.closed = True
         self._live.pop(conn, None)
-        assert isinstance(conn, _EngineConn)
         for k in (conn.flow, _reverse(conn.flow)):
             if self._flows.get(k) is not _IGNORED:
                 self._flows[k] = _CLOSED

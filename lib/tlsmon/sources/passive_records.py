@@ -109,13 +109,14 @@ class _Half(StreamReassembler):
 class _Conn:
     """A connection under way: both directions, the observer, and what has been learnt."""
 
-    __slots__ = ("key", "a", "b", "number", "tls", "observer", "keyed", "steps", "entry_count", "app_run", "alerts",
-                 "gaps", "first_frame", "first_ts", "last_frame", "last_ts", "last_data_ts", "server_chain",
+    __slots__ = ("key", "flow", "a", "b", "number", "tls", "observer", "keyed", "steps", "entry_count", "app_run",
+                 "alerts", "gaps", "first_frame", "first_ts", "last_frame", "last_ts", "last_data_ts", "server_chain",
                  "client_chain", "shd", "abbreviated", "reneg", "server_app", "rst", "not_tls", "error", "mid_stream",
                  "closed", "steps_truncated", "last_name", "alpn", "hello", "record_version", "holes")
 
-    def __init__(self, key: tuple[Any, ...], seg: Segment) -> None:
-        self.key = key
+    def __init__(self, seg: Segment) -> None:
+        self.key: tuple[Any, ...] = seg[2:6]  # (src, sport, dst, dport) as text, of the first segment seen
+        self.flow: Any = seg[11] or self.key  # what the engine files the flow under (Segment.flow)
         self.number = 0
         self.tls = False
         self.observer: Optional[PassiveObserver] = None

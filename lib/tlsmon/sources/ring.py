@@ -45,7 +45,7 @@ from .capture.frames import Segment
 from .capture.ip import Decoder
 from .capture.pcap import PcapReader
 from .capture.pcapng import PcapngReader
-from .passive import CaptureEngine, ServerFilter
+from .passive import CaptureEngine, ServerFilter, flow_key
 from .ringstate import (
     SEEKABLE,
     EngineState,
@@ -297,7 +297,7 @@ class RingReader:
             flows = list(saved.get("flows", []))
             for c in lost:
                 src, sport, dst, dport = c.key
-                flows += [f"c {src} {sport} {dst} {dport}", f"c {dst} {dport} {src} {sport}"]
+                flows += [f"c {flow_key(src, sport, dst, dport).hex()}", f"c {flow_key(dst, dport, src, sport).hex()}"]
             saved["flows"] = flows
             saved["closed_flows"] = int(saved.get("closed_flows", 0)) + 2 * len(lost)
         EngineState.begin(engine, saved)

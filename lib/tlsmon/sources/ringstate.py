@@ -402,7 +402,7 @@ class EngineState:
             kind, *where = flow.split(" ")
             if len(where) == 1:
                 key = bytes.fromhex(where[0])
-            else:  # endpoints as text (lost connections; states written before flows were keyed by bytes)
+            else:  # endpoints as text: a state written before flows were keyed by their raw bytes
                 src, sport, dst, dport = where
                 key = passive.flow_key(src, int(sport), dst, int(dport))
             flows[key] = passive._CLOSED if kind == "c" else passive._IGNORED
