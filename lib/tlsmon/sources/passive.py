@@ -353,7 +353,7 @@ class CaptureEngine(RecordWalker):
         if conn.closed:
             return
         for h in (conn.a, conn.b):
-            if h.state != _DEAD:
+            if not h.clean and h.state != _DEAD:  # (clean: nothing held, nothing to flush)
                 for gap, data in h.flush(conn.last_frame):
                     self._consume(h, gap, data, None)
         conn.closed = True
@@ -363,14 +363,23 @@ class CaptureEngine(RecordWalker):
                 self._flows[k] = _CLOSED
                 self._closed_flows += 1
         if conn.tls and conn.number:
-            from .passive_facts import observation
-
-            obs = observation(conn, self, end)
+            obs = (_observation or _load_observation())(conn, self, end)
             if self._filter is None or self._filter.matches(obs):
                 self.ready.append(obs)
         # Break the connection <-> direction cycle: the CLI runs without the cyclic collector.
         conn.a.conn = conn.b.conn = None  # type: ignore[assignment]
         conn.observer = None
+
+
+_observation: Any = None  # passive_facts.observation, imported on first use
+
+
+def _load_observation() -> Any:
+    global _observation
+    from .passive_facts import observation
+
+    _observation = observation
+    return observation
 
 
 class ReadStats:

@@ -25,6 +25,7 @@ from .capture.frames import (
     Frame,
     Segment,
 )
+from .passive import _CLOSED, _IGNORED
 from .passive_records import _Half
 from .reassembly import MASK
 
@@ -51,6 +52,7 @@ _LAYOUTS = {
     LINKTYPE_IPV4: (_NO_ETHERTYPE, 0, b"", 0),
 }
 _new = tuple.__new__
+_UNNAMED = ("", "")  # the addresses of a segment of a live flow (the engine files it by Segment.flow)
 
 
 def feed_records(engine: CaptureEngine, decoder: Decoder,
@@ -67,6 +69,8 @@ def feed_records(engine: CaptureEngine, decoder: Decoder,
     """
     flows = engine._flows
     feed = engine.feed
+    consume = engine._consume
+    closed, ignored = _CLOSED, _IGNORED
     ready = engine.ready
     decode = decoder.decode
     next_check = engine._next_check
@@ -97,14 +101,22 @@ def feed_records(engine: CaptureEngine, decoder: Decoder,
                             conn.last_frame = number
                             conn.last_ts = ts
                             continue
-                        if seq == h.next_seq and h.clean and h.left >= n and not h.passing:
-                            # inside a record that is skipped: as feed() does, without the segment
+                        if seq == h.next_seq and h.clean:  # in order: as feed() does, without a segment
                             conn.last_frame = number
                             conn.last_ts = ts
                             h.next_seq = (seq + n) & MASK
-                            h.left -= n
+                            left = h.left
+                            if left >= n and not h.passing:
+                                h.left = left - n  # inside a record that is skipped
+                                continue
+                            consume(h, 0, buf[payload_start:packet_end], (number, ts))
+                            if ready:
+                                yield from engine.take()
                             continue
-                names = decoder.names(flow[:8])
+                elif number < next_check and (h is closed and not flags & 2 or h is ignored and not flags & 5):
+                    continue  # a late segment of an ended connection, or of a flow that is not TLS: dropped
+                # The text addresses matter only to a segment that may open a connection.
+                names = decoder.names(flow[:8]) if h.__class__ is not _Half or flags & 2 else _UNNAMED
                 seg = _new(Segment, (number, ts, names[0], flow[8] << 8 | flow[9], names[1],
                                      flow[10] << 8 | flow[11], seq, ack, flags,
                                      buf[payload_start:packet_end], False, flow))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import struct
-from typing import Any, Optional, Union
+from typing import Any, Optional, Sequence, Union
 
 from ..codec import extensions as ext
 from ..codec.constants import CipherSuite, NamedGroup, describe, version_name
@@ -66,6 +66,8 @@ _NEVER = 1 << 62  # "bytes left" of a dead direction: the fast path drops everyt
 # application-data records (``records`` of them), whose one entry stands for them all; 0: the rest.
 _APP = 1
 Entry = tuple[str, str, bool, Optional[int]]  # name, detail, decrypted, handshake type
+# Where bytes came from: a Segment, or just its frame number and timestamp (the only fields read here).
+At = Sequence[Any]
 _APP_DATA: Entry = ("Application Data", "", False, None)
 _HANDSHAKE: Entry = ("Handshake", "", False, None)
 _ENCRYPTED_HANDSHAKE: Entry = ("Encrypted Handshake Message", "", False, None)
@@ -217,7 +219,7 @@ class RecordWalker:
     def _ignore(self, conn: _Conn) -> None:
         raise NotImplementedError  # the engine drops the flow
 
-    def _consume(self, h: _Half, gap: int, data: Union[bytes, memoryview], seg: Optional[Segment]) -> None:
+    def _consume(self, h: _Half, gap: int, data: Union[bytes, memoryview], seg: Optional[At]) -> None:
         if gap:
             self._gap(h, gap, seg)
             if not data:
@@ -232,7 +234,7 @@ class RecordWalker:
         elif st == _RESYNC:
             self._resync(h, data, seg)
 
-    def _gap(self, h: _Half, gap: int, seg: Optional[Segment]) -> None:
+    def _gap(self, h: _Half, gap: int, seg: Optional[At]) -> None:
         conn = h.conn
         frame = seg[0] if seg is not None else conn.last_frame
         reason = h.gaps[-1].reason if h.gaps else "missing"
@@ -251,7 +253,7 @@ class RecordWalker:
             h.state, h.left, h.hdr = _RESYNC, 0, b""
             h.budget = _SNIFF_BUDGET * 8
 
-    def _accept(self, conn: _Conn, client: Optional[_Half], seg: Optional[Segment]) -> None:
+    def _accept(self, conn: _Conn, client: Optional[_Half], seg: Optional[At]) -> None:
         """The connection is TLS: number it and give it an observer."""
         conn.tls = True
         self._numbers += 1
@@ -271,7 +273,7 @@ class RecordWalker:
             conn.gaps.append(CaptureGap(conn.a.direction or "?", 0,
                                         seg[0] if seg is not None else conn.first_frame, "start"))
 
-    def _sniff(self, h: _Half, data: Union[bytes, memoryview], seg: Optional[Segment]) -> None:
+    def _sniff(self, h: _Half, data: Union[bytes, memoryview], seg: Optional[At]) -> None:
         conn = h.conn
         if not conn.tls:
             if _client_hello_prefix(data):
@@ -317,7 +319,7 @@ class RecordWalker:
         h.state = _RECORDS
         self._records(h, data[pos:], seg)
 
-    def _resync(self, h: _Half, data: Union[bytes, memoryview], seg: Optional[Segment]) -> None:
+    def _resync(self, h: _Half, data: Union[bytes, memoryview], seg: Optional[At]) -> None:
         if h.hdr:
             data = h.hdr + bytes(data)
             h.hdr = b""
@@ -332,7 +334,7 @@ class RecordWalker:
         h.state = _RECORDS
         self._records(h, data[pos:], seg)
 
-    def _records(self, h: _Half, data: Union[bytes, memoryview], seg: Optional[Segment]) -> None:
+    def _records(self, h: _Half, data: Union[bytes, memoryview], seg: Optional[At]) -> None:
         """Walk the records in ``data``: observed ones go to the observer, others are named by header."""
         conn = h.conn
         n = len(data)
@@ -433,7 +435,7 @@ class RecordWalker:
         if pieces:
             self._observe(h, pieces, seg, merge_at == 0)
 
-    def _lost(self, h: _Half, seg: Optional[Segment]) -> None:
+    def _lost(self, h: _Half, seg: Optional[At]) -> None:
         """Bytes where a record header should be are not one."""
         conn = h.conn
         if h.obs_ok and not h.lost:
@@ -444,7 +446,7 @@ class RecordWalker:
         h.state, h.left, h.hdr = _RESYNC, 0, b""
         h.budget = _SNIFF_BUDGET * 8
 
-    def _observe(self, h: _Half, pieces: list[Union[bytes, bytearray, memoryview]], seg: Optional[Segment],
+    def _observe(self, h: _Half, pieces: list[Union[bytes, bytearray, memoryview]], seg: Optional[At],
                  one: bool = False) -> None:
         """Hand ``pieces`` to the observer; ``one``: they are one whole plaintext handshake record
         (its header, then its body), which goes in without the observer's record layer when it can."""
@@ -467,7 +469,7 @@ class RecordWalker:
         if events:
             self._events(conn, events, seg)
 
-    def _entry(self, conn: _Conn, seg: Optional[Segment], direction: str, entry: Entry) -> None:
+    def _entry(self, conn: _Conn, seg: Optional[At], direction: str, entry: Entry) -> None:
         """A ladder entry (not application data): it extends the last step, or starts one."""
         if conn.entry_count >= self._max_steps:
             conn.steps_truncated = True
@@ -486,7 +488,7 @@ class RecordWalker:
                 return
         steps.append([direction, 0, frame, seg[1] if seg is not None else conn.last_ts, [entry], 1, frame])
 
-    def _app_data(self, conn: _Conn, seg: Optional[Segment], direction: str) -> None:
+    def _app_data(self, conn: _Conn, seg: Optional[At], direction: str) -> None:
         """An application-data record: it extends the run of its direction, or starts one (a step)."""
         frame = seg[0] if seg is not None else conn.last_frame
         if conn.app_run == direction:
@@ -502,7 +504,7 @@ class RecordWalker:
         conn.app_run = direction
         conn.steps.append([direction, _APP, frame, seg[1] if seg is not None else conn.last_ts, [_APP_DATA], 1, frame])
 
-    def _named(self, h: _Half, ctype: int, length: int, seg: Optional[Segment]) -> None:
+    def _named(self, h: _Half, ctype: int, length: int, seg: Optional[At]) -> None:
         """A record the observer does not read: name it from its header, as a capture reader would."""
         conn = h.conn
         d = h.direction or "?"
@@ -548,7 +550,7 @@ class RecordWalker:
             entry = (f"ContentType({ctype})", "", False, None)
         self._entry(conn, seg, d, entry)
 
-    def _alert(self, conn: _Conn, seg: Optional[Segment], direction: str, level: Optional[int],
+    def _alert(self, conn: _Conn, seg: Optional[At], direction: str, level: Optional[int],
                description: Optional[int]) -> None:
         if len(conn.alerts) >= 16:
             return
@@ -559,7 +561,7 @@ class RecordWalker:
         conn.alerts.append(CaptureAlert(direction, level, description, phase, conn.last_name, frame,
                                         ts - conn.first_ts))
 
-    def _events(self, conn: _Conn, events: list[tuple[Any, ...]], seg: Optional[Segment]) -> None:
+    def _events(self, conn: _Conn, events: list[tuple[Any, ...]], seg: Optional[At]) -> None:
         """The observer's events, as the tuples ``(event class, *fields)`` of ``PassiveObserver.take``."""
         observer = conn.observer
         assert observer is not None
@@ -599,7 +601,7 @@ class RecordWalker:
                 self._entry(conn, seg, d, ("Alert", _alert_detail(alert.level, alert.description), ev[3], None))
 
     def _message(self, conn: _Conn, observer: PassiveObserver, d: str, msg: Any, encrypted: bool,
-                 seg: Optional[Segment]) -> None:
+                 seg: Optional[At]) -> None:
         cls = msg.__class__
         known = _KNOWN.get(cls)
         if known is None:
