@@ -234,6 +234,16 @@ class PassiveObserver:
                 hs.check_prefix(b"")
         return self.take()
 
+    def may_hold(self, direction: str, head: bytes) -> bool:
+        """Whether a caller may hold a plaintext handshake record of ``direction`` whose body
+        begins with ``head`` (4 bytes or more) until it is complete, and then give it to
+        ``handshake_take``: no message of this direction is part read, and ``head`` declares
+        a length within the limit. Otherwise feed it as it comes, which is what refuses an
+        absurd length on sight.
+        """
+        d = self._client if direction == CLIENT else self._server
+        return len(head) >= 4 and not d.hs.pending and (head[1] << 16 | head[2] << 8 | head[3]) <= self._max_message
+
     def feed_take(self, direction: str, data: bytes) -> list[tuple[Any, ...]]:
         """``client_bytes``/``server_bytes`` (by ``direction``), then ``take()``."""
         if data:

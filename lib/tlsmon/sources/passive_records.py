@@ -84,7 +84,7 @@ class _Half(StreamReassembler):
     """One direction: its reassembly plus where its TLS record walker stands."""
 
     __slots__ = ("conn", "direction", "state", "left", "passing", "hdr", "ccs", "sealed", "done", "app",
-                 "protected", "budget", "fin_ts", "obs_ok", "lost")
+                 "protected", "budget", "fin_ts", "obs_ok", "lost", "held", "held_header")
 
     def __init__(self, conn: _Conn, max_buffer: int) -> None:
         super().__init__(max_buffer)
@@ -103,9 +103,13 @@ class _Half(StreamReassembler):
         self.fin_ts: Optional[float] = None
         self.obs_ok = True  # the observer can still read this direction (no gap inside a record)
         self.lost = False  # bytes were lost before this direction was in step with its records
+        # The body so far of a plaintext handshake record that runs past its segment, held to
+        # go to the observer whole once complete (as the records complete in a segment do).
+        self.held: Optional[bytearray] = None
+        self.held_header = b""
 
     def kill(self) -> None:
-        self.state, self.left, self.passing, self.hdr = _DEAD, _NEVER, False, b""
+        self.state, self.left, self.passing, self.hdr, self.held = _DEAD, _NEVER, False, b"", None
 
 
 class _Conn:
@@ -247,8 +251,10 @@ class RecordWalker:
                 h.left -= gap  # the hole lies inside one record: still in step with the records
                 if h.passing:
                     h.obs_ok = h.passing = False
+                    h.held = None
                 return
             h.obs_ok = h.passing = False
+            h.held = None
             h.lost = True
             h.state, h.left, h.hdr = _RESYNC, 0, b""
             h.budget = _SNIFF_BUDGET * 8
@@ -347,7 +353,17 @@ class RecordWalker:
             if left:
                 take = left if left <= n - pos else n - pos
                 if h.passing:
-                    pieces.append(data[pos : pos + take])
+                    held = h.held
+                    if held is None:
+                        pieces.append(data[pos : pos + take])
+                    else:
+                        held += data[pos : pos + take]
+                        if take == left:  # the held record is complete
+                            h.held = None
+                            h.left = 0
+                            pos += take
+                            self._observe(h, [h.held_header, held], seg, True)
+                            continue
                 pos += take
                 h.left = left - take
                 continue
@@ -412,6 +428,24 @@ class RecordWalker:
                         else:
                             merge_at, merge_len = len(pieces), length
                             pieces.append(bytearray(header if header is not None else data[pos - 5 : pos]))
+                    elif ctype == 22 and not conn.keyed and not h.ccs:
+                        # One that runs past this segment is held here until it is complete,
+                        # then goes to the observer whole, after what came before it.
+                        if pieces:
+                            self._observe(h, pieces, seg, merge_at == 0)
+                            pieces = []
+                        merge_at = -1
+                        observer = conn.observer
+                        assert observer is not None
+                        if not h.obs_ok:  # the observer failed on what came before
+                            h.passing = False
+                        elif observer.may_hold(h.direction or SERVER, bytes(data[pos : pos + 4])):
+                            h.held = bytearray(data[pos:])
+                            h.held_header = bytes(header if header is not None else data[pos - 5 : pos])
+                            h.left = length - (n - pos)
+                            break
+                        else:
+                            pieces.append(header if header is not None else data[pos - 5 : pos])
                     else:
                         merge_at = -1
                         pieces.append(header if header is not None else data[pos - 5 : pos])
@@ -443,7 +477,7 @@ class RecordWalker:
             conn.error = conn.error or f"{h.direction}: bytes that are not a TLS record at frame {frame}"
         h.obs_ok = h.passing = False
         h.lost = True
-        h.state, h.left, h.hdr = _RESYNC, 0, b""
+        h.state, h.left, h.hdr, h.held = _RESYNC, 0, b"", None
         h.budget = _SNIFF_BUDGET * 8
 
     def _observe(self, h: _Half, pieces: list[Union[bytes, bytearray, memoryview]], seg: Optional[At],
