@@ -281,6 +281,40 @@ def test_how_segments_are_cut_does_not_change_the_observation(contexts):
         assert facts(run(Wire().connection(fl, mss=mss))[0]) == reference
 
 
+@pytest.mark.parametrize("mss", [5, 100, 300, 536, 1448])
+def test_records_held_until_complete_read_as_records_fed_piece_by_piece(contexts, monkeypatch, mss):
+    """The walker holds a plaintext handshake record that runs past its segment and gives it to
+    the observer whole; the observation is the same, frames included, as when the observer's
+    record layer gets it piece by piece, and an absurd declared length is still refused on
+    the segment that brings its header."""
+    from tlsmon.codec.observer import PassiveObserver
+
+    server, client, _ = contexts
+    tls12 = flights(server(ssl.TLSVersion.TLSv1_2, ssl.CERT_OPTIONAL), client())
+    tls13 = flights(server(ssl.TLSVersion.TLSv1_3, ssl.CERT_OPTIONAL), client())
+    # a server flight whose one 16 KiB record begins with a message declaring 16 MiB
+    absurd = [tls12[0], (S, bytes([22, 3, 3, 0x40, 0x00, 11, 0xFF, 0xFF, 0xFF]) + b"\0" * 0x3FFC)]
+
+    def observe() -> list:
+        w = Wire()
+        segs = w.connection(tls12, mss=mss) + w.connection(tls13, client=("10.0.0.3", 40001), mss=mss) \
+            + w.connection(absurd, client=("10.0.0.4", 40002), mss=mss)
+        return [connection_dict(o) for o in run(segs)]
+
+    held = []
+    may_hold = PassiveObserver.may_hold
+    monkeypatch.setattr(PassiveObserver, "may_hold", lambda self, d, head: held.append(may_hold(self, d, head))
+                        or held[-1])
+    with_holding = observe()
+    monkeypatch.setattr(PassiveObserver, "may_hold", lambda self, d, head: False)
+    piece_by_piece = observe()
+    assert with_holding == piece_by_piece
+    assert with_holding[2]["outcome"] == "protocol_error" and "16777215 bytes" in with_holding[2]["error"]
+    if mss < 1448:
+        assert True in held  # the path under test was taken
+    assert False in held or mss == 5  # and the absurd length went the old way
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32), mss=st.integers(20, 1500), retransmit=st.integers(0, 6))
 def test_reordered_and_retransmitted_segments_give_the_same_observation(contexts, seed, mss, retransmit):
