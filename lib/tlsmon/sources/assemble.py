@@ -7,10 +7,9 @@ certificate, CertificateRequest and alert facts. No I/O here.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from ..codec import extensions as ext
-from ..codec.connection import ClientHandshake
 from ..codec.constants import describe, version_name
 from ..codec.events import (
     AlertEvent,
@@ -46,6 +45,9 @@ from ..observations import (
     Step,
     Timings,
 )
+
+if TYPE_CHECKING:  # (the capture engine imports this module without the client)
+    from ..codec.connection import ClientHandshake
 
 __all__ = ["HandshakeState", "observation", "alert_name", "ca_name_strings", "request_facts", "chain_facts"]
 

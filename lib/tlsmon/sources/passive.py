@@ -273,6 +273,7 @@ class CaptureEngine(RecordWalker):
             self._flows[key] = self._flows[rkey] = _IGNORED
             return None
         conn = _Conn(seg)
+        conn.rflow = rkey
         a = conn.a = _Half(conn, self._max_buffer)
         b = conn.b = _Half(conn, self._max_buffer)
         if flags & SYN:
@@ -323,7 +324,7 @@ class CaptureEngine(RecordWalker):
         """Not TLS: drop the connection; its later segments stop at the lookup."""
         conn.closed = True
         self._live.pop(conn, None)
-        self._flows[conn.flow] = self._flows[_reverse(conn.flow)] = _IGNORED
+        self._flows[conn.flow] = self._flows[conn.rflow] = _IGNORED
         conn.a.kill()
         conn.b.kill()
 
@@ -358,7 +359,7 @@ class CaptureEngine(RecordWalker):
                     self._consume(h, gap, data, None)
         conn.closed = True
         self._live.pop(conn, None)
-        for k in (conn.flow, _reverse(conn.flow)):
+        for k in (conn.flow, conn.rflow):
             if self._flows.get(k) is not _IGNORED:
                 self._flows[k] = _CLOSED
                 self._closed_flows += 1

@@ -15,7 +15,7 @@ import struct
 from typing import Any, Optional, Sequence, Union
 
 from ..codec import extensions as ext
-from ..codec.constants import CipherSuite, NamedGroup, describe, version_name
+from ..codec.constants import describe, version_name
 from ..codec.events import (
     CLIENT,
     SERVER,
@@ -115,14 +115,15 @@ class _Half(StreamReassembler):
 class _Conn:
     """A connection under way: both directions, the observer, and what has been learnt."""
 
-    __slots__ = ("key", "flow", "a", "b", "number", "tls", "observer", "keyed", "steps", "entry_count", "app_run",
-                 "alerts", "gaps", "first_frame", "first_ts", "last_frame", "last_ts", "last_data_ts", "server_chain",
-                 "client_chain", "shd", "abbreviated", "reneg", "server_app", "rst", "not_tls", "error", "mid_stream",
-                 "closed", "steps_truncated", "last_name", "alpn", "hello", "record_version", "holes")
+    __slots__ = ("key", "flow", "rflow", "a", "b", "number", "tls", "observer", "keyed", "steps", "entry_count",
+                 "app_run", "alerts", "gaps", "first_frame", "first_ts", "last_frame", "last_ts", "last_data_ts",
+                 "server_chain", "client_chain", "shd", "abbreviated", "reneg", "server_app", "rst", "not_tls", "error",
+                 "mid_stream", "closed", "steps_truncated", "last_name", "alpn", "hello", "record_version", "holes")
 
     def __init__(self, seg: Segment) -> None:
         self.key: tuple[Any, ...] = seg[2:6]  # (src, sport, dst, dport) as text, of the first segment seen
         self.flow: Any = seg[11] or self.key  # what the engine files the flow under (Segment.flow)
+        self.rflow: Any = None  # and the other direction (set by the engine)
         self.number = 0
         self.tls = False
         self.observer: Optional[PassiveObserver] = None
@@ -768,21 +769,28 @@ def _server_hello_detail(msg: ServerHello) -> str:
     share = ext.find(msg.extensions, ext.ET_KEY_SHARE)
     try:
         if msg.is_hello_retry_request:
-            return f"asks for {describe(NamedGroup, ext.parse_key_share_hrr(share.data))}" if share else ""
+            return f"asks for {_describe('NamedGroup', ext.parse_key_share_hrr(share.data))}" if share else ""
         key = (msg.selected_version, msg.cipher_suite,
                None if share is None else ext.parse_key_share_server(share.data).group)
     except DecodeError:
         return ""
     text = _SERVER_HELLOS.get(key)
     if text is None:
-        parts = [version_name(key[0]), describe(CipherSuite, key[1])]
+        parts = [version_name(key[0]), _describe("CipherSuite", key[1])]
         if key[2] is not None:
-            parts.append(describe(NamedGroup, key[2]))
+            parts.append(_describe("NamedGroup", key[2]))
         text = " ".join(parts)
         if len(_SERVER_HELLOS) >= 256:
             _SERVER_HELLOS.clear()
         _SERVER_HELLOS[key] = text
     return text
+
+
+def _describe(registry: str, value: int) -> str:
+    """``describe`` of a large IANA registry, whose enum is built when first asked for (not on import)."""
+    from ..codec import constants
+
+    return describe(getattr(constants, registry), value)
 
 
 def _alpn(msg: Union[ServerHello, EncryptedExtensions]) -> Optional[str]:
