@@ -16,7 +16,9 @@
    per stream; ``-d tcp.port==P,tls`` for every server port) in another, and ``tlsmon ladder
    --json`` as a user runs it. Packets/s, MB/s and peak RSS of each. ``--repeat`` rounds,
    one of each contender per round (the machine is noisy): each one's best round counts,
-   and the engine's ratio in every round is listed too.
+   and the engine's ratio in every round is listed too. The engine and the CLI also run on
+   Debian's own /usr/bin/python3 when that is another interpreter (it is what the .deb
+   runs, built with PGO and LTO; a pyenv or venv build without them is slower).
 3. Compare the per-connection answers: handshake message types per direction, alerts,
    CertificateRequest present, for every connection.
 
@@ -311,11 +313,11 @@ def _measured(cmd: List[str], stdout: Any = subprocess.DEVNULL) -> Tuple[float, 
     return float(seconds), int(rss_kib) / 1024
 
 
-def run_engine(path: Path) -> Tuple[Dict[str, Any], Dict[Tuple[str, str], Any]]:
+def run_engine(path: Path, python: str = sys.executable) -> Tuple[Dict[str, Any], Dict[Tuple[str, str], Any]]:
     with tempfile.NamedTemporaryFile("r", suffix=".jsonl") as out:
         code = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import capture_bench; " \
                f"capture_bench.engine_child({str(path)!r}, {out.name!r})"
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        done = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
         result = json.loads(done.stdout.strip().splitlines()[-1])
         answers = {}
         for line in out:
@@ -324,11 +326,30 @@ def run_engine(path: Path) -> Tuple[Dict[str, Any], Dict[Tuple[str, str], Any]]:
     return result, answers
 
 
-def run_cli(path: Path) -> Dict[str, Any]:
-    """``tlsmon ladder FILE --json`` end to end, as a user runs it (output to /dev/null)."""
-    tlsmon = Path(sys.executable).parent / "tlsmon"
-    seconds, rss = _measured([str(tlsmon), "ladder", str(path), "--json"])
+def run_cli(path: Path, python: str = sys.executable) -> Dict[str, Any]:
+    """``tlsmon ladder FILE --json`` end to end, as a user runs it (output to /dev/null): the
+    venv's console script, or the same entry point under another interpreter."""
+    if python == sys.executable:
+        cmd = [str(Path(sys.executable).parent / "tlsmon")]
+    else:
+        cmd = [python, "-c", f"import sys; sys.path.insert(0, {str(ROOT / 'lib')!r}); "
+                             "from tlsmon.cli.main import console; console()"]
+    seconds, rss = _measured([*cmd, "ladder", str(path), "--json"])
     return {"seconds": seconds, "rss_mib": rss}
+
+
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def debian_python() -> Optional[str]:
+    """Debian's own python3 (what the .deb runs; built with PGO and LTO), when it is not the one
+    running this and can run the engine."""
+    if not os.path.exists(DEBIAN_PYTHON) or os.path.realpath(DEBIAN_PYTHON) == os.path.realpath(sys.executable):
+        return None
+    probe = subprocess.run([DEBIAN_PYTHON, "-c", f"import sys; sys.path.insert(0, {str(ROOT / 'lib')!r}); "
+                                                 "import tlsmon.sources.passive, tlsmon.cli.main"],
+                           capture_output=True)
+    return DEBIAN_PYTHON if probe.returncode == 0 else None
 
 
 def run_tshark(path: Path) -> Tuple[Dict[str, Any], Dict[Tuple[str, str], Any]]:
@@ -374,7 +395,7 @@ def _rates(result: Dict[str, Any], packets: int, size: int) -> Dict[str, Any]:
 
 
 def _line(name: str, r: Dict[str, Any]) -> str:
-    return (f"{name:<24} {r['seconds']:7.2f} s {r['packets_per_s']:>10,} packets/s {r['mb_per_s']:7.1f} MB/s "
+    return (f"{name:<38} {r['seconds']:7.2f} s {r['packets_per_s']:>10,} packets/s {r['mb_per_s']:7.1f} MB/s "
             f"peak RSS {r['rss_mib']:7.1f} MiB")
 
 
@@ -387,6 +408,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--no-growth", action="store_true", help="skip the half-size run (RSS must not grow)")
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--repeat", type=int, default=3, help="rounds (each contender's best round counts)")
+    p.add_argument("--no-debian", action="store_true", help="do not also run on Debian's /usr/bin/python3")
     args = p.parse_args(argv)
     tmp = tempfile.TemporaryDirectory()
     path = args.keep or Path(tmp.name) / "bench.pcap"
@@ -398,45 +420,61 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     size = path.stat().st_size
     packets = _count_packets(path)
     results.setdefault("capture", {}).update({"packets": packets, "bytes": size})
-    # Rounds: the engine, the CLI and tshark one after the other in each round. The machine
-    # is noisy: each contender's best round counts, and the ratio of each round is listed too.
+    # Rounds: each contender once per round, one after the other. The machine is noisy: each
+    # contender's best round counts, and the engine's ratio in each round is listed too. The
+    # engine and the CLI run on this interpreter and, where it is another, on Debian's python3.
+    interpreters = [("", sys.executable)]
+    deb = None if args.no_debian else debian_python()
+    if deb is not None:
+        interpreters.append((", Debian python3", deb))
+        results["debian_python"] = subprocess.run([deb, "-c", "import sys; print(sys.version.split()[0])"],
+                                                  capture_output=True, text=True).stdout.strip()
     rounds: List[Dict[str, Any]] = []
     ours: Dict[Tuple[str, str], Any] = {}
     theirs: Dict[Tuple[str, str], Any] = {}
     for k in range(args.repeat):
         entry: Dict[str, Any] = {}
-        entry["engine"], ours = run_engine(path)
-        entry["cli"] = run_cli(path)
+        for label, python in interpreters:
+            entry["engine" + label], answers = run_engine(path, python)
+            if label and answers != ours:
+                raise SystemExit(f"the engine's answers differ under {python}")
+            ours = answers
+            entry["cli" + label] = run_cli(path, python)
         if not args.no_tshark:
             entry["tshark"], theirs = run_tshark(path)
-            entry["speedup_engine"] = round(entry["tshark"]["seconds"] / entry["engine"]["seconds"], 2)
+            for label, _ in interpreters:
+                entry["speedup_engine" + label] = round(entry["tshark"]["seconds"] / entry["engine" + label]["seconds"],
+                                                        2)
         rounds.append(entry)
-        print(f"round {k + 1}: engine {entry['engine']['seconds']:.2f} s, CLI {entry['cli']['seconds']:.2f} s"
-              + (f", tshark {entry['tshark']['seconds']:.2f} s: {entry['speedup_engine']}x" if "tshark" in entry
-                 else ""))
+        print(f"round {k + 1}: " + ", ".join(f"{name} {value['seconds']:.2f} s" for name, value in entry.items()
+                                             if isinstance(value, dict))
+              + "".join(f"; engine{label} {entry['speedup_engine' + label]}x" for label, _ in interpreters
+                        if "speedup_engine" + label in entry))
 
     def best(name: str) -> Dict[str, Any]:
         return min((r[name] for r in rounds), key=lambda x: x["seconds"])
 
-    engine = best("engine")
     results["rounds"] = rounds
-    results["engine"] = _rates(engine, packets, size)
+    engine = best("engine")
     print(f"capture: {packets:,} packets, {size / 1e6:.1f} MB, {engine['connections']:,} TLS connections"
           f" (best of {args.repeat} rounds below)")
-    print(_line("engine (read_connections)", results["engine"]))
-    results["cli"] = _rates(best("cli"), packets, size)
-    print(_line("tlsmon ladder --json", results["cli"]))
+    for label, _ in interpreters:
+        results["engine" + label] = _rates(best("engine" + label), packets, size)
+        print(_line("engine" + label, results["engine" + label]))
+        results["cli" + label] = _rates(best("cli" + label), packets, size)
+        print(_line("tlsmon ladder --json" + label, results["cli" + label]))
     if not args.no_tshark:
         shark = best("tshark")
         results["tshark"] = _rates(shark, packets, size)
         print(_line("tshark -T fields", results["tshark"]))
-        results["speedup_engine"] = round(shark["seconds"] / engine["seconds"], 2)
-        results["speedup_cli"] = round(shark["seconds"] / results["cli"]["seconds"], 2)
-        per_round = sorted(r["speedup_engine"] for r in rounds)
-        results["speedup_engine_rounds"] = per_round
+        for label, _ in interpreters:
+            results["speedup_engine" + label] = round(shark["seconds"] / results["engine" + label]["seconds"], 2)
+            results["speedup_cli" + label] = round(shark["seconds"] / results["cli" + label]["seconds"], 2)
+            results["speedup_engine_rounds" + label] = sorted(r["speedup_engine" + label] for r in rounds)
+            print(f"speed-up over tshark{label} (best rounds): engine {results['speedup_engine' + label]}x, "
+                  f"CLI {results['speedup_cli' + label]}x; engine per round: "
+                  f"{results['speedup_engine_rounds' + label]}")
         results["answers"] = compare(ours, theirs)
-        print(f"speed-up over tshark (best rounds): engine {results['speedup_engine']}x, "
-              f"CLI {results['speedup_cli']}x; engine per round: {per_round}")
         print(f"answers: {results['answers']}")
     if not args.no_growth:
         half = Path(tmp.name) / "half.pcap"
