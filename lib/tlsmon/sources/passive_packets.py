@@ -37,20 +37,23 @@ if TYPE_CHECKING:
 
 __all__ = ["feed_records"]
 
-# From the link layer's protocol field (if any) on: the protocol (EtherType), IPv4's version
-# and header length, total length, flags and fragment offset, protocol and addresses; then
-# TCP's ports, sequence and acknowledgement numbers, data offset and flags. Addresses and
-# ports are read as one 12-byte string: the flow key.
-_ETHERTYPE_IPV4 = struct.Struct("!HBxHxxHxB2x12sIIBB").unpack_from
-_NO_ETHERTYPE = struct.Struct("!0sBxHxxHxB2x12sIIBB").unpack_from  # raw IP: b"" for the protocol
-# Link types whose IPv4 packets sit at a fixed offset: (the reader above, where it starts, the
-# protocol field's value for IPv4, where IPv4 starts).
+# From the link layer's protocol field (if any) on, with one struct call: the protocol
+# (EtherType) with IPv4's version, header length and TOS as one number; the total length;
+# the flags and fragment offset with the TTL and protocol as one number; addresses and ports
+# as one 12-byte string (the flow key); TCP's sequence and acknowledgement numbers, data
+# offset and flags.
+_ETHERTYPE_IPV4 = struct.Struct("!IHxxI2x12sIIBB").unpack_from
+_NO_ETHERTYPE = struct.Struct("!HHxxI2x12sIIBB").unpack_from  # raw IP: from the version on
+# Link types whose IPv4 packets sit at a fixed offset: (the reader above, where it starts,
+# the mask and value of its first number for IPv4 without options, where IPv4 starts).
 _LAYOUTS = {
-    LINKTYPE_ETHERNET: (_ETHERTYPE_IPV4, 12, 0x0800, 14),
-    LINKTYPE_LINUX_SLL: (_ETHERTYPE_IPV4, 14, 0x0800, 16),
-    LINKTYPE_RAW: (_NO_ETHERTYPE, 0, b"", 0),
-    LINKTYPE_IPV4: (_NO_ETHERTYPE, 0, b"", 0),
+    LINKTYPE_ETHERNET: (_ETHERTYPE_IPV4, 12, 0xFFFFFF00, 0x08004500, 14),
+    LINKTYPE_LINUX_SLL: (_ETHERTYPE_IPV4, 14, 0xFFFFFF00, 0x08004500, 16),
+    LINKTYPE_RAW: (_NO_ETHERTYPE, 0, 0xFF00, 0x4500, 0),
+    LINKTYPE_IPV4: (_NO_ETHERTYPE, 0, 0xFF00, 0x4500, 0),
 }
+# Not a fragment (no more-fragments flag, offset 0) and TCP: the flags, offset and protocol.
+_UNFRAGMENTED_TCP = (0x3FFF00FF, 6)
 _new = tuple.__new__
 _UNNAMED = ("", "")  # the addresses of a segment of a live flow (the engine files it by Segment.flow)
 
@@ -77,20 +80,20 @@ def feed_records(engine: CaptureEngine, decoder: Decoder,
     segments = 0
     link = -1
     headers: Any = None
-    at = ip_at = 0
-    ipv4: Any = None
+    at = ip_at = mask = ipv4 = 0
+    fragment_mask, tcp = _UNFRAGMENTED_TCP
     for number, ts, link_type, buf, start, end, original, interface in records:
         if link_type != link:
             link = link_type
-            headers, at, ipv4, ip_at = _LAYOUTS.get(link_type, (None, 0, None, 0))
+            headers, at, mask, ipv4, ip_at = _LAYOUTS.get(link_type, (None, 0, 0, 0, 0))
         seg = None
         ip = start + ip_at
         if headers is not None and ip + 40 <= end:
-            protocol, version_ihl, total, fragment, transport, flow, seq, ack, offset, flags = headers(buf, start + at)
+            head, total, fragment, flow, seq, ack, offset, flags = headers(buf, start + at)
             packet_end = ip + total
             payload_start = ip + 20 + (offset >> 4) * 4
-            if protocol == ipv4 and version_ihl == 0x45 and transport == 6 and not fragment & 0x3FFF \
-                    and offset >= 0x50 and payload_start <= packet_end <= end:
+            if (head & mask) == ipv4 and (fragment & fragment_mask) == tcp and offset >= 0x50 \
+                    and payload_start <= packet_end <= end:
                 segments += 1
                 h = flows.get(flow)
                 if h.__class__ is _Half and not flags & 7 and number < next_check:

@@ -162,7 +162,10 @@ class CaptureReader:
     def records(self, block: int = 128 * 1024) -> Iterator[Record]:
         """The frames as ``FrameReader.records`` gives them (no ``Frame``, no copy of their bytes),
         read ahead ``block`` bytes at a time where the format allows. Iterate either this or
-        the reader itself, once."""
+        the reader itself, once; the file is closed with the reader (``close()``, or the end
+        of a ``with`` block), not at the last record."""
+        if self._gzip is None:
+            return self._reader.records(block)  # the reader's own generator: one resumption a record
         return self._iterate(self._reader.records(block))
 
     def __enter__(self) -> CaptureReader:

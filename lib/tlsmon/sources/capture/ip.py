@@ -209,13 +209,14 @@ class Decoder:
             self.malformed += 1
 
     def _name(self, key: bytes, ipv4: bool) -> Tuple[str, str]:
-        if ipv4:
-            names = (socket.inet_ntop(socket.AF_INET, key[:4]), socket.inet_ntop(socket.AF_INET, key[4:]))
-        else:
-            names = (socket.inet_ntop(socket.AF_INET6, key[:16]), socket.inet_ntop(socket.AF_INET6, key[16:]))
+        half = 4 if ipv4 else 16
+        src, dst = key[:half], key[half:]
+        family = socket.AF_INET if ipv4 else socket.AF_INET6
+        names = (socket.inet_ntop(family, src), socket.inet_ntop(family, dst))
         if len(self._names) >= _MAX_NAMES:
             self._names.clear()
         self._names[key] = names
+        self._names[dst + src] = (names[1], names[0])  # the answers come the other way
         return names
 
 
