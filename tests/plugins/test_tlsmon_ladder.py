@@ -24,6 +24,18 @@ def run(*args: str, timeout: float = 60, stdin: bytes = b"") -> subprocess.Compl
     return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode())
 
 
+def run_measured(*args: str, timeout: float = 60) -> tuple[subprocess.CompletedProcess, float]:
+    """``run``, and the command's peak RSS in MiB (measured by a small launcher that waits for it alone)."""
+    launcher = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(code)")
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "lib"))
+    proc = subprocess.run([sys.executable, "-c", launcher, sys.executable, "-m", "tlsmon.cli.main", *args],
+                          capture_output=True, timeout=timeout, env=env, cwd="/")
+    stderr = proc.stderr.decode()
+    head, _, last = stderr.rstrip("\n").rpartition("\n")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(), head), int(last) / 1024
+
+
 def assert_clean(proc: subprocess.CompletedProcess) -> None:
     assert "Traceback" not in proc.stdout and "Traceback" not in proc.stderr
 
@@ -204,18 +216,20 @@ def test_endless_zero_length_blocks_and_tiny_segments_end_in_bounded_time(tmp_pa
     assert time.monotonic() - start < 60
     assert proc.returncode in (0, 3) and (proc.returncode == 3 or proc.stdout.startswith("no TLS connection"))
     assert_clean(proc)
-    # 100,000 one-byte TCP segments of one flow, all out of order
-    frames = []
-    for i in range(100_000, 0, -1):
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 41, 0, 0, 64, 6, 0, b"\x0a\0\0\x01", b"\x0a\0\0\x02")
-        tcp = struct.pack("!HHIIBBHHH", 1234, 443, 1000 + i, 0, 0x50, 0x18, 1000, 0, 0)
-        frames.append(b"\0" * 12 + b"\x08\x00" + ip + tcp + b"\x16")
+    # a million one-byte TCP segments of one flow, all out of order, after a TLS record header
+    head = b"\0" * 12 + b"\x08\x00" + struct.pack("!BBHHHBBH4s4s", 0x45, 0, 41, 0, 0, 64, 6, 0, b"\x0a\0\0\x01",
+                                                  b"\x0a\0\0\x02")
+    tcp = struct.Struct("!HHIIBBHHH")
+    frames = [head + tcp.pack(1234, 443, 1000 + i, 0, 0x50, 0x18, 1000, 0, 0) + b"\x16"
+              for i in range(1_000_000, 0, -1)]
     path = tmp_path / "tiny.pcap"
     path.write_bytes(_pcap(frames))
+    del frames
     start = time.monotonic()
-    proc = run("ladder", str(path), "--json", timeout=120)
+    proc, peak_mib = run_measured("ladder", str(path), "--json", timeout=120)
     assert time.monotonic() - start < 60
     assert proc.returncode == 0 and isinstance(json.loads(proc.stdout), list)
+    assert peak_mib < 64, f"peak RSS {peak_mib:.1f} MiB"
     assert_clean(proc)
 
 
