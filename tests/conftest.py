@@ -21,11 +21,13 @@ from peers.pki import ClientCA, ClientCert, ServerIdentity, make_client_ca, make
 from peers.pyserver import PyTLSServer
 from peers.tools import require_ipv6_loopback, require_tool
 
-# CI replays the same examples every run (a property test must not fail CI by luck of the seed);
-# everywhere else Hypothesis explores new ones. `make fuzz` runs the property tests with many seeds.
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-if os.environ.get("CI") == "true":
-    settings.load_profile("ci")
+# No deadline per example: speed is measured in bench/, not by timing unit tests (on a loaded
+# machine a slow example would fail as "flaky"). CI replays the same examples every run (a
+# property test must not fail CI by luck of the seed); everywhere else Hypothesis explores new
+# ones. `make fuzz` runs the property tests with many seeds.
+settings.register_profile("tlsmon", deadline=None, print_blob=True)
+settings.register_profile("ci", parent=settings.get_profile("tlsmon"), derandomize=True, database=None)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "tlsmon")
 
 OPENSSL_HINT = "apt-get install openssl"
 

@@ -12,7 +12,7 @@ from tlsmon.codec.messages import ClientHello
 from tlsmon.codec.wire import Reader, Writer
 from tlsmon.errors import DecodeError
 
-FAST = settings(max_examples=150, deadline=500)
+FAST = settings(max_examples=150, deadline=None)
 
 
 @FAST

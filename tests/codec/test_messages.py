@@ -32,7 +32,7 @@ from tlsmon.codec import extensions as ext
 from tlsmon.codec import messages as m
 from tlsmon.errors import DecodeError
 
-FAST = settings(max_examples=100, deadline=500)
+FAST = settings(max_examples=100, deadline=None)
 
 
 def body(msg) -> bytes:
@@ -141,7 +141,7 @@ def test_raw_and_empty_messages_round_trip(msg, tls13):
     assert m.parse_handshake(m.build_handshake(msg)[0], body(msg), tls13=tls13) == msg
 
 
-@settings(max_examples=300, deadline=500)
+@settings(max_examples=300, deadline=None)
 @given(dispatchable())
 def test_parse_handshake_reads_back_build_handshake(case):
     msg, tls13, version = case

@@ -26,7 +26,7 @@ from tlsmon.codec.records import (
 )
 from tlsmon.errors import CodecError, DecodeError, LimitExceeded, UnexpectedMessage
 
-FAST = settings(max_examples=150, deadline=500)
+FAST = settings(max_examples=150, deadline=None)
 
 
 def events_from(chunks, *, allow_sslv2: bool = True) -> list[tuple]:

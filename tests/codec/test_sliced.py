@@ -22,8 +22,8 @@ from tlsmon.codec.observer import PassiveObserver
 from tlsmon.codec.wire import Reader, SlowPath, Writer
 from tlsmon.errors import CodecError, DecodeError
 
-CHECKED = settings(max_examples=300, deadline=500, suppress_health_check=[HealthCheck.too_slow])
-THOROUGH = settings(max_examples=1500, deadline=500, suppress_health_check=[HealthCheck.too_slow])
+CHECKED = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+THOROUGH = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # msg_type -> (slicing parser, Reader parser), both (body, tls13, version)
 PAIRS = {

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tlsmon.codec.wire import Reader, Writer
 from tlsmon.errors import CodecError, DecodeError
 
-FAST = settings(max_examples=200, deadline=500)
+FAST = settings(max_examples=200, deadline=None)
 
 
 @FAST

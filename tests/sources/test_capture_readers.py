@@ -39,7 +39,7 @@ from tlsmon.sources.capture.netmon import NETMON_MEDIA_BASE
 
 CAPTURES = sorted(p for p in DATA.iterdir() if p.suffix in (".pcap", ".pcapng", ".cap", ".gz"))
 TLS12 = DATA / "tls12-lo.pcap"
-HOSTILE = settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+HOSTILE = settings(max_examples=300, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
 
 
 def frames_of(source, allow: bool = False) -> List[Frame]:

@@ -22,7 +22,7 @@ from tlsmon.sources.capture.ip import Decoder
 from tlsmon.sources.capture.linklayer import ETHERTYPE_IPV4, ETHERTYPE_IPV6, MALFORMED, UNKNOWN_LINK_TYPE, locate
 
 CAPTURES = sorted(p for p in DATA.iterdir() if p.suffix in (".pcap", ".pcapng", ".cap", ".gz"))
-FUZZ = settings(max_examples=500, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=500, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
 COUNTERS = ("non_tcp", "ipv4_fragments", "ipv6_fragments", "malformed", "truncated")
 
 

@@ -371,7 +371,7 @@ def _walk(reader: d.DerReader) -> int:
     return count
 
 
-HOSTILE = settings(max_examples=400, deadline=500, suppress_health_check=[HealthCheck.too_slow])
+HOSTILE = settings(max_examples=400, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
 
 
 @HOSTILE
