@@ -131,12 +131,15 @@ def _ladder(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
+        # json.dumps(..., separators=...) would make an encoder per connection; one will do
+        # (no circular check: the dicts are made fresh from the observation).
+        encode = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
         out.write("[")
     try:
         stats = ReadStats()
         for obs in read_connections(source, keylog=keylog, server=server, stats=stats):
             if args.json:  # one connection per line: the C encoder, and easy to grep
-                out.write(("," if count else "") + "\n" + json.dumps(connection_dict(obs), separators=(",", ":")))
+                out.write(("," if count else "") + "\n" + encode(connection_dict(obs)))
             else:
                 out.write(("\n" if count else "") + "\n".join(connection_lines(obs)) + "\n")
             count += 1
