@@ -693,15 +693,6 @@ _server_hello = _sliced(_slice_server_hello, _read_server_hello)
 _certificate = _sliced(_slice_certificate, _read_certificate)
 _certificate_request = _sliced(_slice_certificate_request, _read_certificate_request)
 
-# ``parse_handshake`` of a ``bytes`` body in fewer calls (the passive observer's, once per message):
-# msg_type -> (slicing parser, Reader parser), as ``_sliced`` runs them.
-SLICED_PARSERS: dict[int, tuple[Callable[[bytes, bool, int], HandshakeMessage],
-                                Callable[[bytes, bool, int], HandshakeMessage]]] = {
-    1: (_slice_client_hello, _read_client_hello),
-    2: (_slice_server_hello, _read_server_hello),
-    11: (_slice_certificate, _read_certificate),
-    13: (_slice_certificate_request, _read_certificate_request),
-}
 
 
 # --- the small ones -------------------------------------------------------------------------
@@ -819,12 +810,6 @@ _PARSERS: dict[int, _Parser] = {
 }
 
 
-# msg_type -> the class of a message kept raw: ``parse_handshake`` of a ``bytes`` body is ``cls(body)``.
-RAW_MESSAGES: dict[int, Callable[[bytes], HandshakeMessage]] = {
-    12: ServerKeyExchange,
-    16: ClientKeyExchange,
-    20: Finished,
-}
 
 
 def _build_body(msg: HandshakeMessage) -> tuple[int, bytes]:

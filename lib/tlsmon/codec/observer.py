@@ -29,8 +29,6 @@ from .events import (
     MessageEvent,
 )
 from .messages import (
-    RAW_MESSAGES,
-    SLICED_PARSERS,
     CertificateRequest,
     ClientHello,
     Finished,
@@ -46,7 +44,6 @@ from .messages import (
     parse_sslv2_client_hello,
 )
 from .records import NEED_DATA, SSL2_CLIENT_HELLO, HandshakeReassembler, NeedData, Record, RecordReader
-from .wire import SlowPath
 
 if TYPE_CHECKING:  # imported lazily at run time: captures without keys never need cryptography
     from .protection import RecordProtection
@@ -312,9 +309,10 @@ class PassiveObserver:
             else:
                 self._on_record(d, *parts)
 
-    def _tls13(self) -> bool:
-        # A HelloRetryRequest exists only in TLS 1.3 (RFC 8446 §4.1.4): from it on, a
-        # ChangeCipherSpec is the compatibility one, not a TLS 1.2 key change.
+    def is_tls13(self) -> bool:
+        """TLS 1.3 negotiated, or announced by a HelloRetryRequest (RFC 8446 §4.1.4: it exists
+        only in TLS 1.3; from it on, a ChangeCipherSpec is the compatibility one, not a TLS 1.2
+        key change)."""
         return self.version == TLS13 or (self.version is None and self.hello_retry is not None)
 
     def _needs_keys(self, d: _Direction) -> bool:
@@ -324,7 +322,7 @@ class PassiveObserver:
         head = d.reader.peek(1)
         if not head:
             return False
-        if self._tls13():  # only application_data records are protected; a CCS never is
+        if self.is_tls13():  # only application_data records are protected; a CCS never is
             return head == b"\x17"
         from .tls12 import aead_for_suite
 
@@ -337,7 +335,7 @@ class PassiveObserver:
     def _ensure_protection(self, d: _Direction) -> Optional[_Protection]:
         if d.protection is not None or not d.protected:
             return d.protection
-        if self._tls13():
+        if self.is_tls13():
             from .keyschedule import TLS13_SUITES
             from .protection import RecordProtection
 
@@ -364,7 +362,7 @@ class PassiveObserver:
             self._events.append((MessageEvent, d.name, hello, False, d.records, len(fragment) + 2))
             return
         payload, encrypted = fragment, False
-        tls13 = self._tls13()
+        tls13 = self.is_tls13()
         if ctype == 20 and d.protected and not tls13:
             # A renegotiation's ChangeCipherSpec travels under the keys of the current epoch.
             protection = self._ensure_protection(d)
@@ -418,7 +416,7 @@ class PassiveObserver:
             self._on_message(d, item[0], item[1], item[2], encrypted)
 
     def _undecryptable(self, d: _Direction, ctype: int, length: int) -> None:
-        tls12 = not self._tls13()
+        tls12 = not self.is_tls13()
         if ctype == 23 and (tls12 or d.finished):
             self._events.append((ApplicationDataEvent, d.name, length, d.records))
             return
@@ -435,19 +433,8 @@ class PassiveObserver:
         self._events.append((EncryptedRecordEvent, d.name, ctype, length, d.records, name))
 
     def _on_message(self, d: _Direction, msg_type: int, body: bytes, length: int, encrypted: bool) -> None:
-        version = self.version  # self._tls13(), inline
-        tls13 = version == TLS13 or (version is None and self.hello_retry is not None)
-        # parse_handshake(msg_type, body, tls13, version or 0x0303), in fewer calls (body is bytes)
-        sliced = SLICED_PARSERS.get(msg_type)
-        msg: HandshakeMessage
-        if sliced is not None:
-            try:
-                msg = sliced[0](body, tls13, version or 0x0303)
-            except (SlowPath, IndexError):
-                msg = sliced[1](body, tls13, version or 0x0303)
-        else:
-            raw = RAW_MESSAGES.get(msg_type)
-            msg = raw(body) if raw is not None else parse_handshake(msg_type, body, tls13, version or 0x0303)
+        tls13 = self.is_tls13()
+        msg = parse_handshake(msg_type, body, tls13, self.version or 0x0303)
         self._last = msg
         self._events.append((MessageEvent, d.name, msg, encrypted, d.records, length))
         # parse_handshake makes exactly these classes (no subclasses): ``is`` is isinstance here

@@ -55,7 +55,6 @@ _LAYOUTS = {
 # Not a fragment (no more-fragments flag, offset 0) and TCP: the flags, offset and protocol.
 _UNFRAGMENTED_TCP = (0x3FFF00FF, 6)
 _new = tuple.__new__
-_UNNAMED = ("", "")  # the addresses of a segment of a live flow (the engine files it by Segment.flow)
 
 
 def feed_records(engine: CaptureEngine, decoder: Decoder,
@@ -118,8 +117,7 @@ def feed_records(engine: CaptureEngine, decoder: Decoder,
                             continue
                 elif number < next_check and (h is closed and not flags & 2 or h is ignored and not flags & 5):
                     continue  # a late segment of an ended connection, or of a flow that is not TLS: dropped
-                # The text addresses matter only to a segment that may open a connection.
-                names = decoder.names(flow[:8]) if h.__class__ is not _Half or flags & 2 else _UNNAMED
+                names = decoder.names(flow[:8])
                 seg = _new(Segment, (number, ts, names[0], flow[8] << 8 | flow[9], names[1],
                                      flow[10] << 8 | flow[11], seq, ack, flags,
                                      buf[payload_start:packet_end], False, flow))

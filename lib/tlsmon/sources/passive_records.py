@@ -14,6 +14,7 @@ import re
 import struct
 from typing import Any, Optional, Sequence, Union
 
+from ..codec import constants
 from ..codec import extensions as ext
 from ..codec.constants import describe, version_name
 from ..codec.events import (
@@ -170,7 +171,7 @@ class _Conn:
     def tls13(self) -> bool:
         """TLS 1.3 negotiated (or announced by a HelloRetryRequest)."""
         o = self.observer
-        return o is not None and (o.version == TLS13 or o.version is None and o.hello_retry is not None)
+        return o is not None and o.is_tls13()
 
 
 def _client_hello_prefix(data: Union[bytes, memoryview]) -> bool:
@@ -544,7 +545,7 @@ class RecordWalker:
         conn = h.conn
         d = h.direction or "?"
         o = conn.observer
-        tls13 = o is not None and (o.version == TLS13 or o.version is None and o.hello_retry is not None)  # conn.tls13
+        tls13 = conn.tls13
         if ctype == 23:
             if not conn.mid_stream and tls13:
                 # Without keys: the server's records up to the client's first protected one
@@ -769,28 +770,21 @@ def _server_hello_detail(msg: ServerHello) -> str:
     share = ext.find(msg.extensions, ext.ET_KEY_SHARE)
     try:
         if msg.is_hello_retry_request:
-            return f"asks for {_describe('NamedGroup', ext.parse_key_share_hrr(share.data))}" if share else ""
+            return f"asks for {describe(constants.NamedGroup, ext.parse_key_share_hrr(share.data))}" if share else ""
         key = (msg.selected_version, msg.cipher_suite,
                None if share is None else ext.parse_key_share_server(share.data).group)
     except DecodeError:
         return ""
     text = _SERVER_HELLOS.get(key)
     if text is None:
-        parts = [version_name(key[0]), _describe("CipherSuite", key[1])]
+        parts = [version_name(key[0]), describe(constants.CipherSuite, key[1])]
         if key[2] is not None:
-            parts.append(_describe("NamedGroup", key[2]))
+            parts.append(describe(constants.NamedGroup, key[2]))
         text = " ".join(parts)
         if len(_SERVER_HELLOS) >= 256:
             _SERVER_HELLOS.clear()
         _SERVER_HELLOS[key] = text
     return text
-
-
-def _describe(registry: str, value: int) -> str:
-    """``describe`` of a large IANA registry, whose enum is built when first asked for (not on import)."""
-    from ..codec import constants
-
-    return describe(getattr(constants, registry), value)
 
 
 def _alpn(msg: Union[ServerHello, EncryptedExtensions]) -> Optional[str]:

@@ -57,6 +57,7 @@ from .ringstate import (
     StateLock,
     content_head,
     digest,
+    flow_entry,
     list_files,
     match_files,
     read_state,
@@ -297,7 +298,7 @@ class RingReader:
             flows = list(saved.get("flows", []))
             for c in lost:
                 src, sport, dst, dport = c.key
-                flows += [f"c {flow_key(src, sport, dst, dport).hex()}", f"c {flow_key(dst, dport, src, sport).hex()}"]
+                flows += [flow_entry(flow_key(src, sport, dst, dport)), flow_entry(flow_key(dst, dport, src, sport))]
             saved["flows"] = flows
             saved["closed_flows"] = int(saved.get("closed_flows", 0)) + 2 * len(lost)
         EngineState.begin(engine, saved)

@@ -23,7 +23,7 @@ from .passive import CaptureEngine
 
 __all__ = ["STATE_VERSION", "SEEKABLE", "StateError", "FileEntry", "LiveConnection", "RingState", "read_state",
            "write_state", "ListedFile", "list_files", "match_files", "content_head", "digest", "StateLock",
-           "EngineState"]
+           "EngineState", "flow_entry"]
 
 STATE_VERSION = 1
 SEEKABLE = ("pcap", "pcap-ns", "pcapng")  # formats read from a byte offset (the others by frame numbers)
@@ -348,9 +348,10 @@ class StateLock:
             self.fd = None
 
 
-def _flow_text(key: Any) -> str:
-    """A flow key for the state file: hex of the raw key, or the endpoints of a key made of text."""
-    return key.hex() if isinstance(key, bytes) else " ".join(map(str, key))
+def flow_entry(key: Any, closed: bool = True) -> str:
+    """A remembered flow in the state file: "c KEY" (ended) or "i KEY" (ignored), KEY the flow key
+    in hex (the raw addresses and ports; "src sport dst dport" for a key made of text)."""
+    return f"{'c' if closed else 'i'} {key.hex() if isinstance(key, bytes) else ' '.join(map(str, key))}"
 
 
 class EngineState:
@@ -377,9 +378,8 @@ class EngineState:
         from . import passive
 
         closed, ignored = passive._CLOSED, passive._IGNORED
-        # One string per flow, "c KEY" (ended) or "i KEY" (ignored), KEY the flow key in hex (the raw
-        # addresses and ports; "src sport dst dport" for a key made of text): compact JSON.
-        flows = [f"{'c' if value is closed else 'i'} {_flow_text(key)}"
+        # One string per flow (flow_entry): compact JSON.
+        flows = [flow_entry(key, value is closed)
                  for key, value in engine._flows.items() if value is closed or value is ignored]
         if len(flows) > _MAX_FLOWS:  # the oldest first: dicts keep insertion order
             flows = flows[-_MAX_FLOWS:]
